@@ -1,0 +1,414 @@
+import { ApiGatewayAccount } from '@cdktf/provider-aws/lib/api-gateway-account';
+import type { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import type { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import { TerraformStack, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { AwsContext } from './aws-context';
+import type { BackoffPolicy } from './builders/asl';
+import { DEFAULT_ATHENA_THROTTLE_RETRY, DEFAULT_CALLBACK_RETRY } from './builders/asl';
+import { InvalidPropsError, NamePrefixCollisionError } from './builders/errors';
+import { serviceTrustPolicy } from './builders/iam-policies';
+import { defaultNamePrefix, resourceName } from './builders/naming';
+import { validateAsyncAthenaQueryProps } from './builders/validation';
+import { CallbackDeadLetterQueue } from './callback-dead-letter-queue';
+import { CallbackerFunction } from './callbacker-function';
+import { QueryRestApi } from './query-rest-api';
+import { QueryStateMachine } from './query-state-machine';
+import { splitOutputLocation } from './results-location';
+import { resourceTags } from './tagging';
+import { WebhookSigningSecret } from './webhook-signing-secret';
+
+/** Props of {@link AsyncAthenaQuery}. Literal values are validated at synth time; Terraform tokens are accepted. */
+export interface AsyncAthenaQueryProps {
+  /**
+   * Athena workgroup the queries run in.
+   *
+   * @see https://docs.aws.amazon.com/athena/latest/ug/workgroups-manage-queries-control-costs.html
+   */
+  readonly workGroup: string;
+  /**
+   * `s3://bucket/prefix/` where Athena writes results (`ResultConfiguration.OutputLocation`). The IAM policies are
+   * scoped to this bucket and prefix. A Terraform variable is split with Terraform's `regex()`.
+   *
+   * If the workgroup enforces its own output location ("Override client-side settings"), set this to that location,
+   * or the presigner will not be allowed to read the results.
+   */
+  readonly outputLocation: string;
+  /**
+   * Prefix of every physical name (`<prefix>-callbacker`, `<prefix>-queries`, `<prefix>-api`, ...). At most 45
+   * characters, so every derived name fits AWS limits (IAM role 64, Lambda 64, state machine 80).
+   *
+   * @default - the construct id plus a hash of the construct path, unique per instance
+   */
+  readonly namePrefix?: string;
+  /**
+   * Requested lifetime of presigned result URLs, in seconds (1 to 604800). A URL dies with the session that signed
+   * it; the presigner session lasts at most an hour, and the callback's `ExpiredIn` reports the real lifetime.
+   *
+   * @default 3600
+   */
+  readonly presignExpirySeconds?: number;
+  /**
+   * Default database for unqualified table names (`QueryExecutionContext.Database`).
+   *
+   * @default - none; queries name their database
+   */
+  readonly database?: string;
+  /**
+   * Glue databases queries may read (Glue read-only actions).
+   *
+   * @default - `[database]` when `database` is set, otherwise every database (`*`) of this account's catalog
+   */
+  readonly glueDatabases?: readonly string[];
+  /**
+   * S3 locations (`s3://bucket/prefix/`) of the source data queries read. Athena reads source data with the state
+   * machine role's credentials.
+   *
+   * @default - none; grant data access with Lake Formation, or list locations here
+   */
+  readonly sourceDataLocations?: readonly string[];
+  /**
+   * Seconds a query may run before Step Functions stops it and the caller gets a FAILED callback.
+   *
+   * @default 1800
+   */
+  readonly queryTimeoutSeconds?: number;
+  /**
+   * Retention of every log group, in days.
+   *
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Tags for every taggable resource.
+   *
+   * @default - only `ManagedBy: cdktf-async-athena-query`
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * KMS key of SSE-KMS query results. Athena writes with it (the state machine gets `kms:GenerateDataKey` and
+   * `kms:Decrypt`) and the presigner reads with it (`kms:Decrypt`). The key policy must allow both roles.
+   *
+   * @default - results use the bucket's or workgroup's encryption
+   */
+  readonly resultsKmsKeyArn?: string;
+  /**
+   * KMS key for every log group.
+   *
+   * @default - CloudWatch Logs default encryption
+   */
+  readonly logsKmsKeyArn?: string;
+  /**
+   * Customer-managed KMS key for the dead-letter queue.
+   *
+   * @default - SQS-managed encryption (SSE-SQS)
+   */
+  readonly deadLetterQueueKmsKeyArn?: string;
+  /**
+   * Memory of the callbacker, in MB.
+   *
+   * @default 256
+   */
+  readonly callbackerMemoryMb?: number;
+  /**
+   * Timeout of one callbacker invocation, in seconds.
+   *
+   * @default 45
+   */
+  readonly callbackerTimeoutSeconds?: number;
+  /**
+   * Reserved concurrency of the callbacker.
+   *
+   * @default - unreserved
+   */
+  readonly callbackerReservedConcurrency?: number;
+  /**
+   * API stage name, the first path segment of the URL.
+   *
+   * @default 'live'
+   */
+  readonly stageName?: string;
+  /**
+   * Steady-state request rate limit of the API, per second.
+   *
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst limit of the API.
+   *
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Execution logging level of the API methods.
+   *
+   * @default 'ERROR'
+   */
+  readonly apiLoggingLevel?: 'OFF' | 'ERROR' | 'INFO';
+  /**
+   * Creates the account-wide API Gateway CloudWatch role (`aws_api_gateway_account`), which API access and execution
+   * logs need. It is one setting per account and region: turn this on in exactly one stack, or set it up outside.
+   *
+   * @default false
+   * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+   */
+  readonly manageApiGatewayAccountRole?: boolean;
+  /**
+   * A regional WAFv2 web ACL for the API stage.
+   *
+   * @default - no WAF
+   */
+  readonly webAclArn?: string;
+  /**
+   * Hosts callbacks may go to: exact names or `*.suffix`.
+   *
+   * @default - any public host
+   */
+  readonly allowedCallbackHosts?: readonly string[];
+  /**
+   * Ports callbacks may go to.
+   *
+   * @default [443]
+   */
+  readonly allowedCallbackPorts?: readonly number[];
+  /**
+   * An existing Secrets Manager secret with the signing secret(s) (`whsec_...`, space-separated while rotating).
+   *
+   * @default - a secret is created with a random value
+   */
+  readonly existingSigningSecretArn?: string;
+  /**
+   * Sends callbacks unsigned.
+   *
+   * @default false
+   */
+  readonly disableWebhookSigning?: boolean;
+  /**
+   * Backoff when Athena's active-query quota is full.
+   *
+   * @default DEFAULT_ATHENA_THROTTLE_RETRY (2 s doubling to 60 s, 40 retries, full jitter)
+   */
+  readonly athenaThrottleRetry?: Partial<BackoffPolicy>;
+  /**
+   * Backoff of transient callback failures (connect errors, timeouts, 408, 429, 5xx).
+   *
+   * @default DEFAULT_CALLBACK_RETRY (5 s x 3^n capped at 15 min, 8 retries, full jitter)
+   */
+  readonly callbackRetry?: Partial<BackoffPolicy>;
+  /**
+   * Lets the callbacker POST over plain http to loopback addresses, for the offline twin. Ignored inside a real
+   * Lambda sandbox.
+   *
+   * @default false
+   */
+  readonly dangerouslyAllowLoopbackHttpCallbacksForLocalTesting?: boolean;
+}
+
+const prefixesByStack = new WeakMap<TerraformStack, Map<string, string>>();
+
+/**
+ * An asynchronous, callback-driven Athena query service: an IAM-authenticated REST API that starts a Step Functions
+ * execution per query, which runs the query with `.sync` and has the callbacker presign the result and POST it to the
+ * caller's callback URL, signed, retried, and dead-lettered when undeliverable.
+ */
+export class AsyncAthenaQuery extends Construct {
+  /** The physical-name prefix in use. */
+  public readonly namePrefix: string;
+  /** Partition, region and account of the deployment. */
+  public readonly context: AwsContext;
+  /** The callbacker construct (function, roles, log group, bundle). */
+  public readonly callbacker: CallbackerFunction;
+  /** The state-machine construct. */
+  public readonly queries: QueryStateMachine;
+  /** The REST API construct. */
+  public readonly api: QueryRestApi;
+  /** The dead-letter queue of undeliverable callbacks. */
+  public readonly deadLetterQueue: CallbackDeadLetterQueue;
+  /** The signing secret this construct created, when it created one. */
+  public readonly signingSecret?: WebhookSigningSecret;
+  /** ARN of the signing secret in use, when signing is on. */
+  public readonly signingSecretArn?: string;
+
+  /** The callbacker Lambda function. */
+  public readonly callbackerFunction: LambdaFunction;
+  /** The callbacker's execution role. */
+  public readonly callbackerRole: IamRole;
+  /** The role the callbacker assumes to presign. */
+  public readonly presignerRole: IamRole;
+  /** The callbacker's log group. */
+  public readonly callbackerLogGroup: CloudwatchLogGroup;
+  /** The state machine. */
+  public readonly stateMachine: SfnStateMachine;
+  /** The state machine's role. */
+  public readonly stateMachineRole: IamRole;
+  /** The state machine's log group. */
+  public readonly stateMachineLogGroup: CloudwatchLogGroup;
+  /** The role API Gateway uses to start executions. */
+  public readonly apiRole: IamRole;
+  /** The API access-log group. */
+  public readonly apiAccessLogGroup: CloudwatchLogGroup;
+  /** The account-level API Gateway CloudWatch role, when `manageApiGatewayAccountRole` is on. */
+  public readonly apiGatewayAccountRole?: IamRole;
+  /** The account-level API Gateway settings, when `manageApiGatewayAccountRole` is on. */
+  public readonly apiGatewayAccountSettings?: ApiGatewayAccount;
+
+  /** Full URL of `POST /queries`. */
+  public readonly invokeUrl: string;
+  /** ARN of the state machine. */
+  public readonly stateMachineArn: string;
+
+  constructor(scope: Construct, id: string, props: AsyncAthenaQueryProps) {
+    super(scope, id);
+    const problems = validateAsyncAthenaQueryProps(props, (v) => Token.isUnresolved(v));
+    if (problems.length > 0) throw new InvalidPropsError('AsyncAthenaQuery', id, problems);
+
+    this.namePrefix = props.namePrefix ?? defaultNamePrefix(id, this.node.path);
+    this.claimNamePrefix();
+    this.context = new AwsContext(this, 'Context');
+    const results = splitOutputLocation(props.outputLocation);
+
+    this.deadLetterQueue = new CallbackDeadLetterQueue(this, 'DeadLetterQueue', {
+      namePrefix: this.namePrefix,
+      kmsKeyArn: props.deadLetterQueueKmsKeyArn,
+      tags: props.tags,
+    });
+
+    if (!props.disableWebhookSigning) {
+      if (props.existingSigningSecretArn) {
+        this.signingSecretArn = props.existingSigningSecretArn;
+      } else {
+        this.signingSecret = new WebhookSigningSecret(this, 'SigningSecret', { namePrefix: this.namePrefix, tags: props.tags });
+        this.signingSecretArn = this.signingSecret.secretArn;
+      }
+    }
+
+    this.callbacker = new CallbackerFunction(this, 'Callbacker', {
+      namePrefix: this.namePrefix,
+      context: this.context,
+      results,
+      presignExpirySeconds: props.presignExpirySeconds,
+      resultsKmsKeyArn: props.resultsKmsKeyArn,
+      signingSecretArn: this.signingSecretArn,
+      disableWebhookSigning: props.disableWebhookSigning,
+      allowedCallbackHosts: props.allowedCallbackHosts,
+      allowedCallbackPorts: props.allowedCallbackPorts,
+      dangerouslyAllowLoopbackHttpCallbacksForLocalTesting: props.dangerouslyAllowLoopbackHttpCallbacksForLocalTesting,
+      memoryMb: props.callbackerMemoryMb,
+      timeoutSeconds: props.callbackerTimeoutSeconds,
+      reservedConcurrency: props.callbackerReservedConcurrency,
+      logRetentionDays: props.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
+      tags: props.tags,
+    });
+
+    this.queries = new QueryStateMachine(this, 'Queries', {
+      namePrefix: this.namePrefix,
+      context: this.context,
+      workGroup: props.workGroup,
+      outputLocation: props.outputLocation,
+      results,
+      database: props.database,
+      glueDatabases: props.glueDatabases,
+      sourceData: (props.sourceDataLocations ?? []).map(splitOutputLocation),
+      resultsKmsKeyArn: props.resultsKmsKeyArn,
+      queryTimeoutSeconds: props.queryTimeoutSeconds,
+      callbackerFunctionArn: this.callbacker.functionArn,
+      deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+      deadLetterQueueArn: this.deadLetterQueue.queueArn,
+      deadLetterQueueKmsKeyArn: props.deadLetterQueueKmsKeyArn,
+      athenaThrottleRetry: { ...DEFAULT_ATHENA_THROTTLE_RETRY, ...props.athenaThrottleRetry },
+      callbackRetry: { ...DEFAULT_CALLBACK_RETRY, ...props.callbackRetry },
+      logRetentionDays: props.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
+      tags: props.tags,
+    });
+
+    if (props.manageApiGatewayAccountRole) {
+      this.apiGatewayAccountRole = this.createApiGatewayAccountRole(props.tags);
+      this.apiGatewayAccountSettings = new ApiGatewayAccount(this, 'ApiGatewayAccount', { cloudwatchRoleArn: this.apiGatewayAccountRole.arn });
+    }
+
+    this.api = new QueryRestApi(this, 'Api', {
+      namePrefix: this.namePrefix,
+      context: this.context,
+      stateMachineArn: this.queries.stateMachineArn,
+      stageName: props.stageName,
+      throttlingRateLimit: props.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit,
+      loggingLevel: props.apiLoggingLevel,
+      logRetentionDays: props.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
+      webAclArn: props.webAclArn,
+      stageDependsOn: this.apiGatewayAccountSettings ? [this.apiGatewayAccountSettings] : undefined,
+      tags: props.tags,
+    });
+
+    this.callbackerFunction = this.callbacker.function;
+    this.callbackerRole = this.callbacker.role;
+    this.presignerRole = this.callbacker.presignerRole;
+    this.callbackerLogGroup = this.callbacker.logGroup;
+    this.stateMachine = this.queries.stateMachine;
+    this.stateMachineRole = this.queries.role;
+    this.stateMachineLogGroup = this.queries.logGroup;
+    this.apiRole = this.api.role;
+    this.apiAccessLogGroup = this.api.accessLogGroup;
+    this.invokeUrl = this.api.invokeUrl;
+    this.stateMachineArn = this.queries.stateMachineArn;
+  }
+
+  /**
+   * Lets a role call the API (`execute-api:Invoke` on this API's POST routes only), for clients deployed in the same
+   * stack. Returns the inline policy it adds.
+   */
+  public grantInvoke(role: IamRole): IamRolePolicy {
+    const apiArn = `arn:${this.context.partition}:execute-api:${this.context.region}:${this.context.accountId}:${this.api.restApi.id}`;
+    return new IamRolePolicy(this, `InvokeGrant-${role.node.id}`, {
+      role: role.id,
+      name: `${this.namePrefix}-invoke-api`,
+      policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'InvokeAsyncAthenaQueryApi',
+            Effect: 'Allow',
+            Action: ['execute-api:Invoke'],
+            // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
+            Resource: [`${apiArn}/${this.api.stage.stageName}/POST/queries`, `${apiArn}/${this.api.stage.stageName}/POST/invocation`],
+          },
+        ],
+      }),
+    });
+  }
+
+  /** Two instances in one stack must not share a literal prefix: their physical names would collide. */
+  private claimNamePrefix(): void {
+    if (Token.isUnresolved(this.namePrefix)) return;
+    const stack = TerraformStack.of(this);
+    const claimed = prefixesByStack.get(stack) ?? new Map<string, string>();
+    prefixesByStack.set(stack, claimed);
+    const holder = claimed.get(this.namePrefix);
+    if (holder !== undefined) throw new NamePrefixCollisionError(this.namePrefix, holder, this.node.path);
+    claimed.set(this.namePrefix, this.node.path);
+  }
+
+  private createApiGatewayAccountRole(tags: Readonly<Record<string, string>> | undefined): IamRole {
+    const role = new IamRole(this, 'ApiGatewayAccountRole', {
+      name: resourceName(this.namePrefix, 'apiGatewayAccountRole'),
+      description: 'Account-level role API Gateway uses to write access and execution logs.',
+      assumeRolePolicy: JSON.stringify(serviceTrustPolicy({ service: 'apigateway.amazonaws.com' })),
+      tags: resourceTags(tags),
+    });
+    new IamRolePolicyAttachment(this, 'ApiGatewayAccountRolePolicy', {
+      role: role.name,
+      // The AWS-managed policy API Gateway documents for this role.
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html#set-up-access-logging-permissions
+      policyArn: `arn:${this.context.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
+    });
+    return role;
+  }
+}

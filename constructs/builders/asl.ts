@@ -1,0 +1,311 @@
+/**
+ * The state-machine definition, as a plain typed object (Amazon States Language, JSONPath flavour).
+ *
+ * JSONPath, not JSONata: the local interpreter that executes the synthesized definition in our tests ignores JSONata.
+ * https://states-language.net/spec.html
+ */
+
+/** One Retry rule. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error */
+export interface AslRetrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds: number;
+  readonly BackoffRate: number;
+  readonly MaxAttempts: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy?: 'FULL' | 'NONE';
+}
+
+/** One Catch rule. */
+export interface AslCatcher {
+  readonly ErrorEquals: readonly string[];
+  readonly ResultPath: string;
+  readonly Next: string;
+}
+
+/** JSON given to a state's Parameters, ResultSelector or Result. */
+export type AslPayload = { readonly [key: string]: AslPayloadValue };
+/** A value inside an {@link AslPayload}. */
+export type AslPayloadValue = string | number | boolean | null | AslPayload | readonly AslPayloadValue[];
+
+/** A Task state. */
+export interface AslTaskState {
+  readonly Type: 'Task';
+  readonly Comment?: string;
+  readonly Resource: string;
+  readonly Parameters: AslPayload;
+  readonly ResultSelector?: AslPayload;
+  readonly ResultPath?: string | null;
+  readonly TimeoutSeconds?: number;
+  readonly Retry?: readonly AslRetrier[];
+  readonly Catch?: readonly AslCatcher[];
+  readonly Next?: string;
+  readonly End?: true;
+}
+
+/** A Pass state. */
+export interface AslPassState {
+  readonly Type: 'Pass';
+  readonly Comment?: string;
+  readonly Parameters?: AslPayload;
+  readonly Result?: AslPayload;
+  readonly ResultPath?: string;
+  readonly Next: string;
+}
+
+/** A Fail state. */
+export interface AslFailState {
+  readonly Type: 'Fail';
+  readonly Comment?: string;
+  readonly Error: string;
+  readonly Cause: string;
+}
+
+/** Any state this builder emits. */
+export type AslState = AslTaskState | AslPassState | AslFailState;
+
+/** A whole definition. */
+export interface AslDefinition {
+  readonly Comment: string;
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, AslState>>;
+}
+
+/**
+ * State names. The offline twin and the tests override Task states by name, so these names are API: renaming one is a
+ * breaking change.
+ */
+export const STATE_NAMES = {
+  startQuery: 'StartQuery',
+  wrapQueryFailure: 'WrapQueryFailure',
+  deliverCallback: 'DeliverCallback',
+  retriesExhausted: 'RetriesExhausted',
+  deliveryRejected: 'DeliveryRejected',
+  recordDeadLetter: 'RecordDeadLetter',
+  deliveryFailed: 'DeliveryFailed',
+} as const;
+
+/** The error a failed delivery ends the execution with, after its record is in the dead-letter queue. */
+export const DELIVERY_FAILED_ERROR = 'CallbackDeliveryFailed';
+
+/**
+ * State transitions of a successful execution: StartQuery, DeliverCallback. This is the cost metric (Step Functions
+ * Standard bills per transition, https://aws.amazon.com/step-functions/pricing/); the seed's polling design needs
+ * 2 + 3 x ceil(T / 15 s). A failed or cancelled query takes one more (WrapQueryFailure).
+ */
+export const TRANSITIONS_PER_SUCCESSFUL_QUERY = 2;
+
+/** Exponential backoff for one class of errors. Delays are `interval x rate^n`, capped, with full jitter. */
+export interface BackoffPolicy {
+  /** Seconds before the first retry. */
+  readonly intervalSeconds: number;
+  /** Multiplier applied to the delay after each retry. */
+  readonly backoffRate: number;
+  /** Retries after the first attempt. */
+  readonly maxAttempts: number;
+  /** Cap on a single delay. */
+  readonly maxDelaySeconds: number;
+}
+
+/**
+ * Retry on Athena's active-query quota (`TooManyRequestsException`, which counts queued queries too,
+ * https://docs.aws.amazon.com/athena/latest/ug/service-limits.html). 2 s doubling to a 60 s cap, 40 retries: a start
+ * keeps trying for about 30 to 40 minutes (full jitter halves the mean) before the caller gets a FAILED callback.
+ */
+export const DEFAULT_ATHENA_THROTTLE_RETRY: BackoffPolicy = { intervalSeconds: 2, backoffRate: 2, maxAttempts: 40, maxDelaySeconds: 60 };
+
+/** Retry on Athena's transient `InternalServerException`: 2 s, 4 s, 8 s, 16 s, 32 s (with jitter). */
+export const DEFAULT_ATHENA_ERROR_RETRY: BackoffPolicy = { intervalSeconds: 2, backoffRate: 2, maxAttempts: 5, maxDelaySeconds: 60 };
+
+/**
+ * Retry of a callback the receiver did not accept for a transient reason (connect error, timeout, 408, 429, 5xx):
+ * 5 s x 3^n capped at 15 min, 8 retries, so the last attempt comes at most about 55 minutes after the first. Retries
+ * happen in the state machine, so no Lambda is billed while waiting.
+ */
+export const DEFAULT_CALLBACK_RETRY: BackoffPolicy = { intervalSeconds: 5, backoffRate: 3, maxAttempts: 8, maxDelaySeconds: 900 };
+
+/**
+ * Retry of the Lambda service itself (not our code).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** Options for {@link buildQueryDefinition}. ARNs may be Terraform tokens. */
+export interface QueryDefinitionOptions {
+  /** The AWS partition (`aws`, `aws-cn`, `aws-us-gov`), from `aws_partition`. */
+  readonly partition: string;
+  /** Athena workgroup. */
+  readonly workGroup: string;
+  /** `s3://bucket/prefix/` for `ResultConfiguration.OutputLocation`. */
+  readonly outputLocation: string;
+  /** Default database for unqualified table names. */
+  readonly database?: string;
+  /** KMS key for SSE_KMS results. */
+  readonly resultsKmsKeyArn?: string;
+  /** Seconds the query may run before the task times out and Step Functions stops it. */
+  readonly queryTimeoutSeconds: number;
+  /** ARN of the callbacker function. */
+  readonly callbackerFunctionArn: string;
+  /** URL of the dead-letter queue. */
+  readonly deadLetterQueueUrl: string;
+  /** Names of the callbacker errors worth retrying. */
+  readonly retryableCallbackErrors: readonly string[];
+  /** Backoff on `Athena.TooManyRequestsException`. */
+  readonly athenaThrottleRetry: BackoffPolicy;
+  /** Backoff on `Athena.InternalServerException`. */
+  readonly athenaErrorRetry: BackoffPolicy;
+  /** Backoff on retryable callback failures. */
+  readonly callbackRetry: BackoffPolicy;
+}
+
+/** The Step Functions optimized-integration ARN for a service API and pattern. */
+export function integrationArn(partition: string, service: string, api: string, pattern: 'requestResponse' | 'sync'): string {
+  // https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html
+  const suffix: Record<typeof pattern, string> = { requestResponse: '', sync: '.sync' };
+  return `arn:${partition}:states:::${service}:${api}${suffix[pattern]}`;
+}
+
+function retrier(errors: readonly string[], policy: BackoffPolicy): AslRetrier {
+  return {
+    ErrorEquals: errors,
+    IntervalSeconds: policy.intervalSeconds,
+    BackoffRate: policy.backoffRate,
+    MaxAttempts: policy.maxAttempts,
+    MaxDelaySeconds: policy.maxDelaySeconds,
+    JitterStrategy: 'FULL',
+  };
+}
+
+/**
+ * Builds the definition:
+ *
+ * StartQuery (athena:startQueryExecution.sync) → DeliverCallback (lambda:invoke) → end. A query that fails, is
+ * cancelled, times out or cannot start is caught, wrapped (WrapQueryFailure) and delivered too. A callback that cannot
+ * be delivered is recorded in the dead-letter queue (RecordDeadLetter) and the execution fails (DeliveryFailed).
+ *
+ * Why the caught Cause and not a GetQueryExecution call: the Catch is the only place that sees every failure (a query
+ * that FAILED or was CANCELLED, but also throttling retries exhausted, `States.Timeout`, and errors thrown by
+ * StartQueryExecution itself, which have no query id to look up). Parsing the Cause in the state machine
+ * (`States.StringToJson`) would raise `States.Runtime` on a non-JSON Cause, which no Catch can catch; the callbacker
+ * parses it instead, with a fallback for text causes.
+ */
+export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefinition {
+  const resultConfiguration: AslPayload = {
+    OutputLocation: options.outputLocation,
+    ...(options.resultsKmsKeyArn
+      ? { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: options.resultsKmsKeyArn } }
+      : {}),
+  };
+  const startQueryParameters: AslPayload = {
+    'QueryString.$': '$.Query',
+    WorkGroup: options.workGroup,
+    // Athena requires 32-128 characters; a SHA-256 of the execution ARN is 64 hex characters, and is the same on every
+    // retry of this state, so a retried start returns the query already started instead of running it twice.
+    // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#athena-StartQueryExecution-request-ClientRequestToken
+    'ClientRequestToken.$': "States.Hash($$.Execution.Id, 'SHA-256')",
+    ResultConfiguration: resultConfiguration,
+    ...(options.database ? { QueryExecutionContext: { Database: options.database } } : {}),
+  };
+
+  const { startQuery, wrapQueryFailure, deliverCallback, retriesExhausted, deliveryRejected, recordDeadLetter, deliveryFailed } =
+    STATE_NAMES;
+
+  return {
+    Comment: 'Runs one Athena query and delivers its outcome to the caller\'s callback URL. No polling: .sync waits.',
+    StartAt: startQuery,
+    States: {
+      [startQuery]: {
+        Type: 'Task',
+        Comment: 'Starts the query and waits for it to finish (the .sync integration polls for us, at no transition cost).',
+        Resource: integrationArn(options.partition, 'athena', 'startQueryExecution', 'sync'),
+        Parameters: startQueryParameters,
+        // Keep only the query execution: the state's output replaces the input, so the query text is not carried twice
+        // (state payloads are limited to 256 KiB). The callback URL is read from $$.Execution.Input later.
+        ResultSelector: { QueryOutcome: { 'QueryExecution.$': '$.QueryExecution' } },
+        ResultPath: '$',
+        TimeoutSeconds: options.queryTimeoutSeconds,
+        Retry: [
+          // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#API_StartQueryExecution_Errors
+          retrier(['Athena.TooManyRequestsException'], options.athenaThrottleRetry),
+          retrier(['Athena.InternalServerException'], options.athenaErrorRetry),
+        ],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: wrapQueryFailure }],
+        Next: deliverCallback,
+      },
+      [wrapQueryFailure]: {
+        Type: 'Pass',
+        Comment: 'Puts the caught {Error, Cause} where DeliverCallback reads the outcome.',
+        Parameters: { 'QueryOutcome.$': '$' },
+        Next: deliverCallback,
+      },
+      [deliverCallback]: {
+        Type: 'Task',
+        Comment: 'Presigns the result and POSTs the callback. Transient failures are retried here, not inside Lambda.',
+        Resource: integrationArn(options.partition, 'lambda', 'invoke', 'requestResponse'),
+        Parameters: {
+          FunctionName: options.callbackerFunctionArn,
+          Payload: {
+            'ExecutionArn.$': '$$.Execution.Id',
+            'ExecutionStartTime.$': '$$.Execution.StartTime',
+            'CallbackUrl.$': '$$.Execution.Input.CallbackUrl',
+            'QueryOutcome.$': '$.QueryOutcome',
+          },
+        },
+        ResultSelector: { 'Delivery.$': '$.Payload' },
+        ResultPath: '$.Callback',
+        Retry: [
+          retrier(LAMBDA_SERVICE_ERRORS, { intervalSeconds: 1, backoffRate: 2, maxAttempts: 6, maxDelaySeconds: 30 }),
+          retrier(options.retryableCallbackErrors, options.callbackRetry),
+        ],
+        Catch: [
+          { ErrorEquals: [...LAMBDA_SERVICE_ERRORS, ...options.retryableCallbackErrors], ResultPath: '$.DeliveryError', Next: retriesExhausted },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.DeliveryError', Next: deliveryRejected },
+        ],
+        End: true,
+      },
+      [retriesExhausted]: {
+        Type: 'Pass',
+        Comment: 'Every retry failed with a transient error.',
+        Result: { Kind: 'RetriesExhausted', MaxAttempts: options.callbackRetry.maxAttempts + 1 },
+        ResultPath: '$.DeliveryFailure',
+        Next: recordDeadLetter,
+      },
+      [deliveryRejected]: {
+        Type: 'Pass',
+        Comment: 'A permanent failure (URL blocked, receiver rejected with 3xx/4xx, bad input): not retried.',
+        Result: { Kind: 'PermanentFailure', MaxAttempts: options.callbackRetry.maxAttempts + 1 },
+        ResultPath: '$.DeliveryFailure',
+        Next: recordDeadLetter,
+      },
+      [recordDeadLetter]: {
+        Type: 'Task',
+        Comment: 'Keeps everything needed to re-presign and re-deliver (npm run redrive). No presigned URL, no secret.',
+        Resource: integrationArn(options.partition, 'sqs', 'sendMessage', 'requestResponse'),
+        Parameters: {
+          QueueUrl: options.deadLetterQueueUrl,
+          MessageBody: {
+            RecordVersion: 1,
+            'ExecutionArn.$': '$$.Execution.Id',
+            'ExecutionStartTime.$': '$$.Execution.StartTime',
+            'CallbackUrl.$': '$$.Execution.Input.CallbackUrl',
+            'QueryOutcome.$': '$.QueryOutcome',
+            'Failure.$': '$.DeliveryFailure',
+            'LastError.$': '$.DeliveryError',
+          },
+        },
+        ResultPath: '$.DeadLetter',
+        Retry: [retrier(['States.ALL'], { intervalSeconds: 1, backoffRate: 2, maxAttempts: 6, maxDelaySeconds: 30 })],
+        Next: deliveryFailed,
+      },
+      [deliveryFailed]: {
+        Type: 'Fail',
+        Error: DELIVERY_FAILED_ERROR,
+        Cause: 'The callback could not be delivered. Its delivery record is in the dead-letter queue; redeliver it with npm run redrive.',
+      },
+    },
+  };
+}

@@ -1,0 +1,385 @@
+/**
+ * IAM policy documents, one builder per role, as plain objects. ARNs may be Terraform tokens; the construct
+ * `JSON.stringify`s the result. Every `*` carries the reason and the AWS page that requires it.
+ */
+
+/** An IAM condition block. */
+export type IamConditions = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+
+/** One statement. */
+export interface IamStatement {
+  readonly Sid: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: readonly string[];
+  readonly Resource?: readonly string[];
+  readonly Principal?: Readonly<Record<string, string | readonly string[]>>;
+  readonly Condition?: IamConditions;
+}
+
+/** A policy document. */
+export interface IamPolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly IamStatement[];
+}
+
+/**
+ * Resources that must be `*`, each with the reason and the AWS page that says so. The no-unexplained-wildcard test
+ * reads this table: a `*` anywhere else fails it.
+ */
+export const REQUIRED_WILDCARDS = {
+  logDelivery: {
+    actions: [
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ],
+    why: 'CloudWatch Logs vended log delivery for Step Functions does not support resource-level permissions.',
+    doc: 'https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy',
+  },
+  stateMachineTracing: {
+    actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+    why: 'X-Ray write actions do not support resource-level permissions.',
+    doc: 'https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html',
+  },
+  lambdaTracing: {
+    actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+    why: 'X-Ray write actions do not support resource-level permissions (as in AWSXRayDaemonWriteAccess).',
+    doc: 'https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html#services-xray-permissions',
+  },
+  lakeFormationDataAccess: {
+    actions: ['lakeformation:GetDataAccess'],
+    why: 'Lake Formation vends table credentials through GetDataAccess, which has no resource-level permissions; it grants nothing by itself without Lake Formation grants.',
+    doc: 'https://docs.aws.amazon.com/lake-formation/latest/dg/access-control-underlying-data.html#data-location-permissions',
+  },
+} as const;
+
+const WILDCARD = ['*'] as const;
+
+/** ARNs of one deployment's resources, as needed by the policies. */
+export interface DeploymentArns {
+  /** AWS partition. */
+  readonly partition: string;
+  /** Region of the deployment. */
+  readonly region: string;
+  /** Account id of the deployment. */
+  readonly accountId: string;
+}
+
+/** The ARN of an Athena workgroup. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html#amazonathena-resources-for-iam-policies */
+export function workGroupArn(arns: DeploymentArns, workGroup: string): string {
+  return `arn:${arns.partition}:athena:${arns.region}:${arns.accountId}:workgroup/${workGroup}`;
+}
+
+/** The ARN of the account's default Glue-backed Athena data catalog. */
+export function dataCatalogArn(arns: DeploymentArns, catalog = 'AwsDataCatalog'): string {
+  return `arn:${arns.partition}:athena:${arns.region}:${arns.accountId}:datacatalog/${catalog}`;
+}
+
+/** The ARN of an S3 bucket. */
+export function bucketArn(partition: string, bucket: string): string {
+  return `arn:${partition}:s3:::${bucket}`;
+}
+
+/** The ARN pattern of every object under a prefix (`''` for the whole bucket). */
+export function objectsArn(partition: string, bucket: string, prefix: string): string {
+  return `arn:${partition}:s3:::${bucket}/${prefix}*`;
+}
+
+/** The output location of query results, as bucket and prefix (both may be Terraform expressions). */
+export interface ResultsLocation {
+  readonly bucket: string;
+  readonly prefix: string;
+}
+
+/** Options for {@link stateMachinePolicy}. */
+export interface StateMachinePolicyOptions {
+  readonly arns: DeploymentArns;
+  readonly workGroup: string;
+  readonly results: ResultsLocation;
+  /** Glue databases queries may read; `*` means every database of this account's catalog. */
+  readonly glueDatabases: readonly string[];
+  /** S3 locations of the data queries read. */
+  readonly sourceData: readonly ResultsLocation[];
+  readonly callbackerFunctionArn: string;
+  readonly deadLetterQueueArn: string;
+  /** KMS key of the results, when SSE-KMS. */
+  readonly resultsKmsKeyArn?: string;
+  /** KMS key of the dead-letter queue, when a customer-managed key encrypts it. */
+  readonly deadLetterQueueKmsKeyArn?: string;
+}
+
+/**
+ * The state machine's permissions: exactly what Athena `.sync` needs, scoped to this workgroup, the results prefix and
+ * this account's Glue catalog, plus invoking this callbacker and sending to this dead-letter queue.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/athena-iam.html
+ */
+export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolicyDocument {
+  const { arns, results } = options;
+  const glue = (kind: string) => `arn:${arns.partition}:glue:${arns.region}:${arns.accountId}:${kind}`;
+  const statements: IamStatement[] = [
+    {
+      Sid: 'RunQueriesInWorkGroup',
+      Effect: 'Allow',
+      // StopQueryExecution lets Step Functions cancel the query when the task times out or the execution is stopped.
+      Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+      Resource: [workGroupArn(arns, options.workGroup)],
+    },
+    {
+      Sid: 'ReadDataCatalog',
+      Effect: 'Allow',
+      Action: ['athena:GetDataCatalog'],
+      Resource: [dataCatalogArn(arns)],
+    },
+    {
+      Sid: 'FindResultsBucket',
+      Effect: 'Allow',
+      Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+      Resource: [bucketArn(arns.partition, results.bucket)],
+    },
+    {
+      Sid: 'WriteResults',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Resource: [objectsArn(arns.partition, results.bucket, results.prefix)],
+    },
+    {
+      Sid: 'ReadGlueCatalog',
+      Effect: 'Allow',
+      // Read-only: SELECT queries. https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html
+      Action: [
+        'glue:GetDatabase',
+        'glue:GetDatabases',
+        'glue:GetTable',
+        'glue:GetTables',
+        'glue:GetPartition',
+        'glue:GetPartitions',
+        'glue:BatchGetPartition',
+      ],
+      Resource: [
+        glue('catalog'),
+        // A database name of `*` (the default when no database is set) means every database of this account's
+        // catalog in this region; resource names, not accounts, are wildcarded.
+        // https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html
+        ...options.glueDatabases.map((db) => glue(`database/${db}`)),
+        ...options.glueDatabases.map((db) => glue(`table/${db}/*`)),
+      ],
+    },
+    {
+      Sid: 'LakeFormationDataAccess',
+      Effect: 'Allow',
+      Action: REQUIRED_WILDCARDS.lakeFormationDataAccess.actions,
+      // REQUIRED_WILDCARDS.lakeFormationDataAccess
+      Resource: WILDCARD,
+    },
+  ];
+  if (options.sourceData.length > 0) {
+    statements.push(
+      {
+        Sid: 'FindSourceDataBuckets',
+        Effect: 'Allow',
+        Action: ['s3:GetBucketLocation', 's3:ListBucket'],
+        Resource: [...new Set(options.sourceData.map((l) => bucketArn(arns.partition, l.bucket)))],
+      },
+      {
+        Sid: 'ReadSourceData',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: options.sourceData.map((l) => objectsArn(arns.partition, l.bucket, l.prefix)),
+      },
+    );
+  }
+  if (options.resultsKmsKeyArn) {
+    statements.push({
+      Sid: 'EncryptResults',
+      Effect: 'Allow',
+      // https://docs.aws.amazon.com/athena/latest/ug/encryption.html#permissions-for-encrypting-and-decrypting-data
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: [options.resultsKmsKeyArn],
+    });
+  }
+  statements.push(
+    {
+      Sid: 'InvokeCallbacker',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [options.callbackerFunctionArn],
+    },
+    {
+      Sid: 'RecordUndeliveredCallbacks',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [options.deadLetterQueueArn],
+    },
+  );
+  if (options.deadLetterQueueKmsKeyArn) {
+    statements.push({
+      Sid: 'EncryptDeadLetters',
+      Effect: 'Allow',
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#send-to-encrypted-queue
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: [options.deadLetterQueueKmsKeyArn],
+    });
+  }
+  statements.push(
+    {
+      Sid: 'DeliverLogs',
+      Effect: 'Allow',
+      Action: REQUIRED_WILDCARDS.logDelivery.actions,
+      // REQUIRED_WILDCARDS.logDelivery
+      Resource: WILDCARD,
+    },
+    {
+      Sid: 'WriteTraces',
+      Effect: 'Allow',
+      Action: REQUIRED_WILDCARDS.stateMachineTracing.actions,
+      // REQUIRED_WILDCARDS.stateMachineTracing
+      Resource: WILDCARD,
+    },
+  );
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** Options for {@link callbackerPolicy}. */
+export interface CallbackerPolicyOptions {
+  /** ARN of the callbacker's own log group. */
+  readonly logGroupArn: string;
+  /** ARN of the role the callbacker assumes to presign. */
+  readonly presignerRoleArn: string;
+  /** ARN of the webhook signing secret, when signing is on. */
+  readonly signingSecretArn?: string;
+  /** KMS key of a customer-managed signing secret key, when given. */
+  readonly signingSecretKmsKeyArn?: string;
+}
+
+/**
+ * The callbacker's own permissions: its log group, traces, reading the signing secret, and assuming the presigner
+ * role. It cannot read results itself; only the presigner role can, so the URL's lifetime is the presigner session's.
+ */
+export function callbackerPolicy(options: CallbackerPolicyOptions): IamPolicyDocument {
+  const statements: IamStatement[] = [
+    {
+      Sid: 'WriteOwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // Log streams are sub-resources of the group: arn:...:log-group:<name>:log-stream:<stream>.
+      // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
+      Resource: [`${options.logGroupArn}:*`],
+    },
+    {
+      Sid: 'WriteTraces',
+      Effect: 'Allow',
+      Action: REQUIRED_WILDCARDS.lambdaTracing.actions,
+      // REQUIRED_WILDCARDS.lambdaTracing
+      Resource: WILDCARD,
+    },
+    {
+      Sid: 'AssumePresignerRole',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole'],
+      Resource: [options.presignerRoleArn],
+    },
+  ];
+  if (options.signingSecretArn) {
+    statements.push({
+      Sid: 'ReadSigningSecret',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [options.signingSecretArn],
+    });
+  }
+  if (options.signingSecretKmsKeyArn) {
+    statements.push({
+      Sid: 'DecryptSigningSecret',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: [options.signingSecretKmsKeyArn],
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** Options for {@link presignerPolicy}. */
+export interface PresignerPolicyOptions {
+  readonly partition: string;
+  readonly results: ResultsLocation;
+  readonly resultsKmsKeyArn?: string;
+}
+
+/**
+ * The presigner's permissions: `s3:GetObject` under the results prefix only (the seed sample granted every bucket).
+ * A presigned URL carries its signer's permissions, so this is also all a leaked URL can reach.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html
+ */
+export function presignerPolicy(options: PresignerPolicyOptions): IamPolicyDocument {
+  const statements: IamStatement[] = [
+    {
+      Sid: 'ReadResults',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: [objectsArn(options.partition, options.results.bucket, options.results.prefix)],
+    },
+  ];
+  if (options.resultsKmsKeyArn) {
+    statements.push({
+      Sid: 'DecryptResults',
+      Effect: 'Allow',
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#aws-managed-customer-managed-keys
+      Action: ['kms:Decrypt'],
+      Resource: [options.resultsKmsKeyArn],
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** The API role's permissions: start executions of this state machine, nothing else (the seed granted `states:*`). */
+export function apiPolicy(stateMachineArn: string): IamPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'StartQueryExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [stateMachineArn] }],
+  };
+}
+
+/** Options for {@link serviceTrustPolicy}. */
+export interface ServiceTrustOptions {
+  /** The service principal, e.g. `states.amazonaws.com`. */
+  readonly service: string;
+  /** Restrict assumption to requests made on behalf of this account (confused-deputy protection). */
+  readonly sourceAccount?: string;
+  /** Restrict assumption to requests made on behalf of resources matching this ARN pattern. */
+  readonly sourceArn?: string;
+}
+
+/**
+ * A trust policy naming exactly one service principal, with `aws:SourceAccount` / `aws:SourceArn` where the service
+ * sets them. https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export function serviceTrustPolicy(options: ServiceTrustOptions): IamPolicyDocument {
+  const condition: Record<string, Record<string, string>> = {};
+  if (options.sourceAccount) condition.StringEquals = { 'aws:SourceAccount': options.sourceAccount };
+  if (options.sourceArn) condition.ArnLike = { 'aws:SourceArn': options.sourceArn };
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'TrustService',
+        Effect: 'Allow',
+        Principal: { Service: options.service },
+        Action: ['sts:AssumeRole'],
+        ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
+      },
+    ],
+  };
+}
+
+/** A trust policy letting exactly one role assume this one (the callbacker assuming the presigner). */
+export function roleTrustPolicy(trustedRoleArn: string): IamPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'TrustCallbacker', Effect: 'Allow', Principal: { AWS: trustedRoleArn }, Action: ['sts:AssumeRole'] }],
+  };
+}

@@ -1,0 +1,51 @@
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { Construct } from 'constructs';
+import { resourceName } from './builders/naming';
+import { resourceTags } from './tagging';
+
+/** Longest retention SQS allows: 14 days. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html */
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** Props of {@link CallbackDeadLetterQueue}. */
+export interface CallbackDeadLetterQueueProps {
+  /** Prefix of the queue name (`<prefix>-callback-dlq`). */
+  readonly namePrefix: string;
+  /**
+   * Customer-managed KMS key for the queue.
+   *
+   * @default - SQS-managed server-side encryption (SSE-SQS)
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * Tags for the queue.
+   *
+   * @default - only `ManagedBy`
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Where undeliverable callbacks go: one delivery record per message (no presigned URL, no secret), kept 14 days,
+ * encrypted, for `npm run redrive` to re-presign and re-deliver.
+ */
+export class CallbackDeadLetterQueue extends Construct {
+  /** The queue. */
+  public readonly queue: SqsQueue;
+  /** ARN of the queue. */
+  public readonly queueArn: string;
+  /** URL of the queue. */
+  public readonly queueUrl: string;
+
+  constructor(scope: Construct, id: string, props: CallbackDeadLetterQueueProps) {
+    super(scope, id);
+    this.queue = new SqsQueue(this, 'Queue', {
+      name: resourceName(props.namePrefix, 'deadLetterQueue'),
+      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html
+      ...(props.kmsKeyArn ? { kmsMasterKeyId: props.kmsKeyArn } : { sqsManagedSseEnabled: true }),
+      tags: resourceTags(props.tags),
+    });
+    this.queueArn = this.queue.arn;
+    this.queueUrl = this.queue.url;
+  }
+}

@@ -1,0 +1,260 @@
+import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { Annotations, AssetType, TerraformAsset, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { AwsContext } from './aws-context';
+import { callbackerPolicy, presignerPolicy, type ResultsLocation, roleTrustPolicy, serviceTrustPolicy } from './builders/iam-policies';
+import { resourceName } from './builders/naming';
+import { MAX_CHAINED_SESSION_SECONDS } from './builders/validation';
+import { bundleCallbacker } from './callbacker-bundle';
+import { resourceTags } from './tagging';
+
+/** Props of {@link CallbackerFunction}. */
+export interface CallbackerFunctionProps {
+  /**
+   * Prefix of the physical names (`<prefix>-callbacker`, `<prefix>-callbacker-role`, `<prefix>-presigner-role`).
+   */
+  readonly namePrefix: string;
+  /**
+   * Where Athena writes results. The presigner role may read objects under this prefix and nothing else.
+   */
+  readonly results: ResultsLocation;
+  /**
+   * Requested lifetime of presigned result URLs, in seconds (1 to 604800).
+   *
+   * The URL is signed with the presigner role's session, which can last at most one hour (role chaining), and a URL
+   * dies with the session that signed it. The callback's `ExpiredIn` reports the real lifetime.
+   *
+   * @default 3600
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html
+   */
+  readonly presignExpirySeconds?: number;
+  /**
+   * KMS key the results are encrypted with (SSE-KMS); the presigner gets `kms:Decrypt` on it.
+   *
+   * @default - results are not KMS-encrypted
+   */
+  readonly resultsKmsKeyArn?: string;
+  /**
+   * ARN of the Secrets Manager secret holding the Standard Webhooks signing secret(s), `whsec_...` separated by
+   * spaces while rotating. Required unless `disableWebhookSigning` is true.
+   *
+   * @default - none; then `disableWebhookSigning` must be true
+   */
+  readonly signingSecretArn?: string;
+  /**
+   * KMS key of the signing secret, when it is encrypted with a customer-managed key.
+   *
+   * @default - the secret uses the AWS-managed key
+   */
+  readonly signingSecretKmsKeyArn?: string;
+  /**
+   * Sends callbacks unsigned. Receivers then cannot tell our callbacks from forged ones: use only when they
+   * authenticate callbacks another way.
+   *
+   * @default false
+   */
+  readonly disableWebhookSigning?: boolean;
+  /**
+   * Hosts callbacks may go to: exact names or `*.suffix` patterns.
+   *
+   * @default - any public host
+   */
+  readonly allowedCallbackHosts?: readonly string[];
+  /**
+   * Ports callbacks may go to.
+   *
+   * @default [443]
+   */
+  readonly allowedCallbackPorts?: readonly number[];
+  /**
+   * Lets the callbacker POST over plain http to loopback addresses, for running the bundle on a workstation (the
+   * offline twin). The handler ignores it inside a real Lambda sandbox (where `AWS_LAMBDA_RUNTIME_API` is set), so a
+   * deployed stack cannot send callbacks over http or to loopback even with this on.
+   *
+   * @default false
+   */
+  readonly dangerouslyAllowLoopbackHttpCallbacksForLocalTesting?: boolean;
+  /**
+   * Memory of the function, in MB.
+   *
+   * @default 256
+   */
+  readonly memoryMb?: number;
+  /**
+   * Timeout of one invocation, in seconds. It must cover a connect timeout, a 10 s POST, an optional wait for a
+   * short Retry-After and a second POST.
+   *
+   * @default 45
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Reserved concurrency, to cap how many callbacks run at once.
+   *
+   * @default - unreserved
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * Retention of the function's log group, in days.
+   *
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * KMS key for the log group.
+   *
+   * @default - CloudWatch Logs default encryption
+   */
+  readonly logsKmsKeyArn?: string;
+  /**
+   * Tags for every taggable resource.
+   *
+   * @default - only `ManagedBy`
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Partition, region and account.
+   *
+   * @default - read from the provider
+   */
+  readonly context?: AwsContext;
+}
+
+/**
+ * The callbacker Lambda: presigns the result CSV and POSTs the callback. TypeScript bundled with esbuild at synth
+ * time, packaged by the archive provider, with its own log group, role, and a presigner role it assumes to sign.
+ */
+export class CallbackerFunction extends Construct {
+  /** The function. */
+  public readonly function: LambdaFunction;
+  /** The function's execution role. */
+  public readonly role: IamRole;
+  /** The role the function assumes to presign result URLs; only it can read results. */
+  public readonly presignerRole: IamRole;
+  /** The function's log group. */
+  public readonly logGroup: CloudwatchLogGroup;
+  /** The bundle directory, copied into the synthesized stack. */
+  public readonly asset: TerraformAsset;
+  /** The zip of the bundle, made by the archive provider at plan time. */
+  public readonly archive: DataArchiveFile;
+  /** ARN of the function. */
+  public readonly functionArn: string;
+
+  constructor(scope: Construct, id: string, props: CallbackerFunctionProps) {
+    super(scope, id);
+    if (!props.disableWebhookSigning && props.signingSecretArn === undefined) {
+      throw new Error(
+        `CallbackerFunction '${id}': signingSecretArn must be set, got undefined. Give the ARN of a Secrets Manager secret ` +
+          'holding a whsec_ signing secret, or set disableWebhookSigning: true to send unsigned callbacks.',
+      );
+    }
+    const context = props.context ?? new AwsContext(this, 'Context');
+    const tags = resourceTags(props.tags);
+    const functionName = resourceName(props.namePrefix, 'callbackerFunction');
+    const presignExpirySeconds = props.presignExpirySeconds ?? 3600;
+    if (!Token.isUnresolved(presignExpirySeconds) && presignExpirySeconds > MAX_CHAINED_SESSION_SECONDS) {
+      Annotations.of(this).addWarning(
+        `presignExpirySeconds is ${presignExpirySeconds}, but URLs signed with an assumed role's session live at most ` +
+          `${MAX_CHAINED_SESSION_SECONDS} s (role chaining); callbacks will report the real ExpiredIn.`,
+      );
+    }
+
+    const bundle = bundleCallbacker();
+    this.asset = new TerraformAsset(this, 'Bundle', { path: bundle.directory, type: AssetType.DIRECTORY });
+    // Paths relative to the synthesized stack keep cdk.tf.json free of the synthesizing machine's paths.
+    this.archive = new DataArchiveFile(this, 'Archive', {
+      type: 'zip',
+      sourceDir: `\${path.module}/${this.asset.path}`,
+      outputPath: `\${path.module}/${this.asset.path}.zip`,
+      // The provider copies each file's mode into the zip; pinning it keeps the zip identical across machines.
+      outputFileMode: '0644',
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
+      // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
+      name: `/aws/lambda/${functionName}`,
+      retentionInDays: props.logRetentionDays ?? 30,
+      kmsKeyId: props.logsKmsKeyArn,
+      tags,
+    });
+
+    this.role = new IamRole(this, 'Role', {
+      name: resourceName(props.namePrefix, 'callbackerRole'),
+      description: 'Execution role of the async Athena query callbacker.',
+      // Lambda does not document aws:SourceArn/aws:SourceAccount for execution-role assumption, so none is set.
+      // https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+      assumeRolePolicy: JSON.stringify(serviceTrustPolicy({ service: 'lambda.amazonaws.com' })),
+      tags,
+    });
+
+    this.presignerRole = new IamRole(this, 'PresignerRole', {
+      name: resourceName(props.namePrefix, 'presignerRole'),
+      description: 'Assumed by the callbacker to presign result URLs; reads results only.',
+      assumeRolePolicy: JSON.stringify(roleTrustPolicy(this.role.arn)),
+      maxSessionDuration: MAX_CHAINED_SESSION_SECONDS,
+      tags,
+    });
+    new IamRolePolicy(this, 'PresignerPolicy', {
+      name: 'read-results',
+      role: this.presignerRole.id,
+      policy: JSON.stringify(
+        presignerPolicy({ partition: context.partition, results: props.results, resultsKmsKeyArn: props.resultsKmsKeyArn }),
+      ),
+    });
+
+    const rolePolicy = new IamRolePolicy(this, 'Policy', {
+      name: 'callbacker',
+      role: this.role.id,
+      policy: JSON.stringify(
+        callbackerPolicy({
+          logGroupArn: this.logGroup.arn,
+          presignerRoleArn: this.presignerRole.arn,
+          signingSecretArn: props.disableWebhookSigning ? undefined : props.signingSecretArn,
+          signingSecretKmsKeyArn: props.disableWebhookSigning ? undefined : props.signingSecretKmsKeyArn,
+        }),
+      ),
+    });
+
+    const environment: Record<string, string> = {
+      PRESIGN_EXPIRY_SECONDS: Token.asString(presignExpirySeconds),
+      PRESIGNER_ROLE_ARN: this.presignerRole.arn,
+      WEBHOOK_SIGNING: props.disableWebhookSigning ? 'disabled' : 'enabled',
+      CALLBACK_ALLOWED_PORTS: (props.allowedCallbackPorts ?? [443]).join(','),
+    };
+    if (!props.disableWebhookSigning && props.signingSecretArn) environment.WEBHOOK_SECRET_ARN = props.signingSecretArn;
+    if (props.allowedCallbackHosts && props.allowedCallbackHosts.length > 0) {
+      environment.CALLBACK_ALLOWED_HOSTS = props.allowedCallbackHosts.join(',');
+    }
+    if (props.dangerouslyAllowLoopbackHttpCallbacksForLocalTesting) {
+      environment.DANGEROUSLY_ALLOW_LOOPBACK_HTTP_CALLBACKS = 'true';
+      Annotations.of(this).addWarning(
+        'dangerouslyAllowLoopbackHttpCallbacksForLocalTesting is on. It has no effect in a deployed Lambda, but it ' +
+          'signals a local-testing configuration: do not deploy it.',
+      );
+    }
+
+    this.function = new LambdaFunction(this, 'Function', {
+      functionName,
+      description: 'Presigns Athena results and delivers the callback (cdktf-async-athena-query).',
+      role: this.role.arn,
+      // https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      filename: this.archive.outputPath,
+      sourceCodeHash: this.archive.outputBase64Sha256,
+      memorySize: props.memoryMb ?? 256,
+      timeout: props.timeoutSeconds ?? 45,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      environment: { variables: environment },
+      loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
+      tracingConfig: { mode: 'Active' },
+      tags,
+      dependsOn: [this.logGroup, rolePolicy],
+    });
+    this.functionArn = this.function.arn;
+  }
+}

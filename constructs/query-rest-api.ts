@@ -1,0 +1,284 @@
+import { ApiGatewayDeployment } from '@cdktf/provider-aws/lib/api-gateway-deployment';
+import { ApiGatewayGatewayResponse } from '@cdktf/provider-aws/lib/api-gateway-gateway-response';
+import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
+import { ApiGatewayIntegrationResponse } from '@cdktf/provider-aws/lib/api-gateway-integration-response';
+import { ApiGatewayMethod } from '@cdktf/provider-aws/lib/api-gateway-method';
+import { ApiGatewayMethodResponse } from '@cdktf/provider-aws/lib/api-gateway-method-response';
+import { ApiGatewayMethodSettings } from '@cdktf/provider-aws/lib/api-gateway-method-settings';
+import { ApiGatewayModel } from '@cdktf/provider-aws/lib/api-gateway-model';
+import { ApiGatewayRequestValidator } from '@cdktf/provider-aws/lib/api-gateway-request-validator';
+import { ApiGatewayResource } from '@cdktf/provider-aws/lib/api-gateway-resource';
+import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api';
+import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association';
+import { Fn, type ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { AwsContext } from './aws-context';
+import {
+  buildAccessLogFormat,
+  buildIntegrationResponses,
+  buildRequestModel,
+  buildStartExecutionTemplate,
+  QUERY_ROUTES,
+  REQUEST_CONTENT_TYPE,
+} from './builders/api-contract';
+import { apiPolicy, serviceTrustPolicy } from './builders/iam-policies';
+import { resourceName } from './builders/naming';
+import { resourceTags } from './tagging';
+
+/** Props of {@link QueryRestApi}. */
+export interface QueryRestApiProps {
+  /** Prefix of the physical names (`<prefix>-api`, `<prefix>-api-role`). */
+  readonly namePrefix: string;
+  /** ARN of the state machine each POST starts an execution of. */
+  readonly stateMachineArn: string;
+  /**
+   * Stage name, the first path segment of the URL.
+   *
+   * @default 'live' (the seed sample's)
+   */
+  readonly stageName?: string;
+  /**
+   * Steady-state request rate limit of the stage, per second.
+   *
+   * @default 50
+   * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst limit of the stage.
+   *
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Execution logging level of the stage's methods. Execution logs and access logs need the account-level API
+   * Gateway CloudWatch role (see `AsyncAthenaQueryProps.manageApiGatewayAccountRole`).
+   *
+   * @default 'ERROR'
+   */
+  readonly loggingLevel?: 'OFF' | 'ERROR' | 'INFO';
+  /**
+   * Retention of the access-log group, in days.
+   *
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * KMS key for the access-log group.
+   *
+   * @default - CloudWatch Logs default encryption
+   */
+  readonly logsKmsKeyArn?: string;
+  /**
+   * A regional WAFv2 web ACL to associate with the stage.
+   *
+   * @default - no WAF
+   */
+  readonly webAclArn?: string;
+  /**
+   * Resources the stage must wait for, such as the account-level API Gateway CloudWatch role settings that access
+   * logging needs.
+   *
+   * @default - none
+   */
+  readonly stageDependsOn?: readonly ITerraformDependable[];
+  /**
+   * Tags for every taggable resource.
+   *
+   * @default - only `ManagedBy`
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Partition, region and account.
+   *
+   * @default - read from the provider
+   */
+  readonly context?: AwsContext;
+}
+
+/**
+ * A regional REST API, IAM-authenticated, whose `POST /queries` (and the seed's `POST /invocation`) validates the body
+ * against a JSON-schema model and starts a state-machine execution through an AWS-service integration.
+ */
+export class QueryRestApi extends Construct {
+  /** The REST API. */
+  public readonly restApi: ApiGatewayRestApi;
+  /** The stage. */
+  public readonly stage: ApiGatewayStage;
+  /** The deployment, re-created whenever the API definition changes. */
+  public readonly deployment: ApiGatewayDeployment;
+  /** The role API Gateway assumes to call StartExecution. */
+  public readonly role: IamRole;
+  /** The access-log group. */
+  public readonly accessLogGroup: CloudwatchLogGroup;
+  /** The request model. */
+  public readonly requestModel: ApiGatewayModel;
+  /** The POST methods, by route path. */
+  public readonly methods: Readonly<Record<(typeof QUERY_ROUTES)[number], ApiGatewayMethod>>;
+  /** The full URL of `POST /queries`. */
+  public readonly invokeUrl: string;
+  /** The stage's base URL (`https://<id>.execute-api.<region>.amazonaws.com/<stage>`). */
+  public readonly stageUrl: string;
+
+  constructor(scope: Construct, id: string, props: QueryRestApiProps) {
+    super(scope, id);
+    const context = props.context ?? new AwsContext(this, 'Context');
+    const tags = resourceTags(props.tags);
+    const apiName = resourceName(props.namePrefix, 'restApi');
+    const stageName = props.stageName ?? 'live';
+
+    this.restApi = new ApiGatewayRestApi(this, 'RestApi', {
+      name: apiName,
+      description: 'Asynchronous Athena queries: POST a query and a callback URL.',
+      endpointConfiguration: { types: ['REGIONAL'] },
+      tags,
+    });
+
+    this.role = new IamRole(this, 'Role', {
+      name: resourceName(props.namePrefix, 'apiRole'),
+      description: 'Assumed by API Gateway to start async Athena query executions.',
+      // API Gateway does not document aws:SourceArn/aws:SourceAccount for integration-credential roles, so none is set.
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html
+      assumeRolePolicy: JSON.stringify(serviceTrustPolicy({ service: 'apigateway.amazonaws.com' })),
+      tags,
+    });
+    const rolePolicy = new IamRolePolicy(this, 'Policy', {
+      name: 'start-executions',
+      role: this.role.id,
+      policy: JSON.stringify(apiPolicy(props.stateMachineArn)),
+    });
+
+    this.requestModel = new ApiGatewayModel(this, 'RequestModel', {
+      restApiId: this.restApi.id,
+      name: 'QueryRequest',
+      contentType: REQUEST_CONTENT_TYPE,
+      schema: JSON.stringify(buildRequestModel()),
+    });
+    const validator = new ApiGatewayRequestValidator(this, 'BodyValidator', {
+      restApiId: this.restApi.id,
+      name: 'body',
+      validateRequestBody: true,
+      validateRequestParameters: false,
+    });
+
+    // Invalid bodies get a 400 that says which rule failed, instead of API Gateway's bare "Invalid request body".
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+    new ApiGatewayGatewayResponse(this, 'BadRequestBody', {
+      restApiId: this.restApi.id,
+      responseType: 'BAD_REQUEST_BODY',
+      statusCode: '400',
+      responseTemplates: {
+        [REQUEST_CONTENT_TYPE]: '{"message": "Invalid request body", "errors": "$context.error.validationErrorString", "requestId": "$context.requestId"}',
+      },
+    });
+
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html (AWS service URI)
+    const startExecutionUri = `arn:${context.partition}:apigateway:${context.region}:states:action/StartExecution`;
+    const requestTemplate = buildStartExecutionTemplate(props.stateMachineArn);
+    const methods: Partial<Record<(typeof QUERY_ROUTES)[number], ApiGatewayMethod>> = {};
+    const hashed: unknown[] = [this.requestModel.schema, validator.id];
+    const definitionParts: ITerraformDependable[] = [];
+    for (const route of QUERY_ROUTES) {
+      const routeId = route.charAt(0).toUpperCase() + route.slice(1);
+      const resource = new ApiGatewayResource(this, `${routeId}Resource`, {
+        restApiId: this.restApi.id,
+        parentId: this.restApi.rootResourceId,
+        pathPart: route,
+      });
+      const method = new ApiGatewayMethod(this, `${routeId}Post`, {
+        restApiId: this.restApi.id,
+        resourceId: resource.id,
+        httpMethod: 'POST',
+        authorization: 'AWS_IAM',
+        requestValidatorId: validator.id,
+        requestModels: { [REQUEST_CONTENT_TYPE]: this.requestModel.name },
+      });
+      const integration = new ApiGatewayIntegration(this, `${routeId}Integration`, {
+        restApiId: this.restApi.id,
+        resourceId: resource.id,
+        httpMethod: method.httpMethod,
+        type: 'AWS',
+        integrationHttpMethod: 'POST',
+        uri: startExecutionUri,
+        credentials: this.role.arn,
+        // NEVER: a body in any other content type is rejected with 415 instead of reaching StartExecution unvalidated.
+        passthroughBehavior: 'NEVER',
+        requestTemplates: { [REQUEST_CONTENT_TYPE]: requestTemplate },
+      });
+      const responses = buildIntegrationResponses().map((rule) => {
+        const methodResponse = new ApiGatewayMethodResponse(this, `${routeId}Response${rule.statusCode}`, {
+          restApiId: this.restApi.id,
+          resourceId: resource.id,
+          httpMethod: method.httpMethod,
+          statusCode: rule.statusCode,
+          responseModels: { [REQUEST_CONTENT_TYPE]: 'Empty' },
+        });
+        return new ApiGatewayIntegrationResponse(this, `${routeId}IntegrationResponse${rule.statusCode}`, {
+          restApiId: this.restApi.id,
+          resourceId: resource.id,
+          httpMethod: method.httpMethod,
+          statusCode: methodResponse.statusCode,
+          selectionPattern: rule.selectionPattern,
+          responseTemplates: { [REQUEST_CONTENT_TYPE]: rule.template },
+          dependsOn: [integration],
+        });
+      });
+      methods[route] = method;
+      hashed.push(resource.id, method.id, method.authorization, integration.id, integration.uri, integration.requestTemplates, integration.passthroughBehavior);
+      definitionParts.push(resource, method, integration, ...responses);
+    }
+    this.methods = methods as Record<(typeof QUERY_ROUTES)[number], ApiGatewayMethod>;
+
+    this.deployment = new ApiGatewayDeployment(this, 'Deployment', {
+      restApiId: this.restApi.id,
+      description: 'Managed by cdktf-async-athena-query',
+      // A new deployment whenever a route, method, integration or the model changes; otherwise the stage would keep
+      // serving the old definition. https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/api_gateway_deployment
+      triggers: { redeployment: Fn.sha1(Fn.jsonencode(hashed)) },
+      lifecycle: { createBeforeDestroy: true },
+      dependsOn: [...definitionParts, rolePolicy],
+    });
+
+    this.accessLogGroup = new CloudwatchLogGroup(this, 'AccessLogGroup', {
+      name: `/aws/apigateway/${apiName}/${stageName}/access`,
+      retentionInDays: props.logRetentionDays ?? 30,
+      kmsKeyId: props.logsKmsKeyArn,
+      tags,
+    });
+
+    this.stage = new ApiGatewayStage(this, 'Stage', {
+      restApiId: this.restApi.id,
+      deploymentId: this.deployment.id,
+      stageName,
+      xrayTracingEnabled: true,
+      accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: buildAccessLogFormat() },
+      tags,
+      dependsOn: props.stageDependsOn ? [...props.stageDependsOn] : undefined,
+    });
+
+    new ApiGatewayMethodSettings(this, 'MethodSettings', {
+      restApiId: this.restApi.id,
+      stageName: this.stage.stageName,
+      methodPath: '*/*',
+      settings: {
+        throttlingRateLimit: props.throttlingRateLimit ?? 50,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
+        metricsEnabled: true,
+        loggingLevel: props.loggingLevel ?? 'ERROR',
+        // Full request/response logging would write queries and callback URLs to CloudWatch.
+        dataTraceEnabled: false,
+      },
+    });
+
+    if (props.webAclArn) {
+      new Wafv2WebAclAssociation(this, 'WebAcl', { resourceArn: this.stage.arn, webAclArn: props.webAclArn });
+    }
+
+    this.stageUrl = this.stage.invokeUrl;
+    this.invokeUrl = `${this.stage.invokeUrl}/${QUERY_ROUTES[0]}`;
+  }
+}

@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  // Only *.test.ts are suites, so helpers under __tests__/support/ are not mistaken for empty suites.
+  testMatch: ['**/__tests__/**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  setupFiles: ['<rootDir>/__tests__/support/polyfills.cjs'],
+  setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-jest.ts'],
+  testTimeout: 60000,
+  reporters: ['default', '<rootDir>/__tests__/support/summary-reporter.cjs'],
+};
