@@ -3,7 +3,8 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { Annotations, AssetType, TerraformAsset, Token } from 'cdktf';
+import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
+import { Annotations, AssetType, TerraformAsset, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsContext } from './aws-context';
 import { callbackerPolicy, presignerPolicy, type ResultsLocation, roleTrustPolicy, serviceTrustPolicy } from './builders/iam-policies';
@@ -162,6 +163,7 @@ export class CallbackerFunction extends Construct {
       );
     }
 
+    ensureArchiveProvider(TerraformStack.of(this));
     const bundle = bundleCallbacker();
     this.asset = new TerraformAsset(this, 'Bundle', { path: bundle.directory, type: AssetType.DIRECTORY });
     // Paths relative to the synthesized stack keep cdk.tf.json free of the synthesizing machine's paths.
@@ -219,7 +221,7 @@ export class CallbackerFunction extends Construct {
     });
 
     const environment: Record<string, string> = {
-      PRESIGN_EXPIRY_SECONDS: Token.asString(presignExpirySeconds),
+      PRESIGN_EXPIRY_SECONDS: Token.isUnresolved(presignExpirySeconds) ? Token.asString(presignExpirySeconds) : String(presignExpirySeconds),
       PRESIGNER_ROLE_ARN: this.presignerRole.arn,
       WEBHOOK_SIGNING: props.disableWebhookSigning ? 'disabled' : 'enabled',
       CALLBACK_ALLOWED_PORTS: (props.allowedCallbackPorts ?? [443]).join(','),
@@ -257,4 +259,14 @@ export class CallbackerFunction extends Construct {
     });
     this.functionArn = this.function.arn;
   }
+}
+
+/**
+ * The archive data source needs the `archive` provider. Stacks that already configure one keep theirs; others get a
+ * default one, so consumers do not have to know which providers this construct uses. Configure your own before
+ * creating the construct if you need non-default settings.
+ */
+function ensureArchiveProvider(stack: TerraformStack): void {
+  const existing = stack.node.findAll().some((c) => c instanceof ArchiveProvider);
+  if (!existing) new ArchiveProvider(stack, 'ArchiveProviderForAsyncAthenaQuery');
 }

@@ -1,0 +1,154 @@
+import {
+  type AslTaskState,
+  buildQueryDefinition,
+  DEFAULT_ATHENA_ERROR_RETRY,
+  DEFAULT_ATHENA_THROTTLE_RETRY,
+  DEFAULT_CALLBACK_RETRY,
+  integrationArn,
+  LAMBDA_SERVICE_ERRORS,
+  type QueryDefinitionOptions,
+  STATE_NAMES,
+} from '../../constructs/builders/asl';
+import { RETRYABLE_CALLBACK_ERRORS } from '../../constructs/query-state-machine';
+
+const options: QueryDefinitionOptions = {
+  partition: 'aws-cn',
+  workGroup: 'analytics',
+  outputLocation: 's3://results/athena/',
+  queryTimeoutSeconds: 900,
+  callbackerFunctionArn: 'arn:aws-cn:lambda:cn-north-1:123456789012:function:x-callbacker',
+  deadLetterQueueUrl: 'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/x-callback-dlq',
+  retryableCallbackErrors: RETRYABLE_CALLBACK_ERRORS,
+  athenaThrottleRetry: DEFAULT_ATHENA_THROTTLE_RETRY,
+  athenaErrorRetry: DEFAULT_ATHENA_ERROR_RETRY,
+  callbackRetry: DEFAULT_CALLBACK_RETRY,
+};
+
+function task(definition: ReturnType<typeof buildQueryDefinition>, name: string): AslTaskState {
+  const state = definition.States[name];
+  if (state.Type !== 'Task') throw new Error(`${name} is not a Task`);
+  return state;
+}
+
+describe('buildQueryDefinition', () => {
+  it('starts the query with the partition-aware athena .sync integration', () => {
+    // WHEN
+    const definition = buildQueryDefinition(options);
+    // THEN
+    expect(definition.StartAt).toBe(STATE_NAMES.startQuery);
+    expect(task(definition, STATE_NAMES.startQuery).Resource).toBe('arn:aws-cn:states:::athena:startQueryExecution.sync');
+  });
+
+  it('passes the query, workgroup, output location and an execution-derived client request token', () => {
+    // WHEN
+    const { Parameters } = task(buildQueryDefinition(options), STATE_NAMES.startQuery);
+    // THEN
+    expect(Parameters).toEqual({
+      'QueryString.$': '$.Query',
+      WorkGroup: 'analytics',
+      'ClientRequestToken.$': "States.Hash($$.Execution.Id, 'SHA-256')",
+      ResultConfiguration: { OutputLocation: 's3://results/athena/' },
+    });
+  });
+
+  it('adds the default database and SSE_KMS encryption only when given', () => {
+    // WHEN
+    const { Parameters } = task(
+      buildQueryDefinition({ ...options, database: 'sales', resultsKmsKeyArn: 'arn:aws-cn:kms:cn-north-1:123456789012:key/k' }),
+      STATE_NAMES.startQuery,
+    );
+    // THEN
+    expect(Parameters.QueryExecutionContext).toEqual({ Database: 'sales' });
+    expect(Parameters.ResultConfiguration).toEqual({
+      OutputLocation: 's3://results/athena/',
+      EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: 'arn:aws-cn:kms:cn-north-1:123456789012:key/k' },
+    });
+  });
+
+  it('retries Athena throttling and internal errors with bounded, jittered exponential backoff', () => {
+    // WHEN
+    const { Retry } = task(buildQueryDefinition(options), STATE_NAMES.startQuery);
+    // THEN
+    expect(Retry).toEqual([
+      { ErrorEquals: ['Athena.TooManyRequestsException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 40, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+      { ErrorEquals: ['Athena.InternalServerException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+    ]);
+  });
+
+  it('times the query out after queryTimeoutSeconds', () => {
+    expect(task(buildQueryDefinition(options), STATE_NAMES.startQuery).TimeoutSeconds).toBe(900);
+  });
+
+  it('routes every query failure to the callbacker through WrapQueryFailure', () => {
+    // WHEN
+    const definition = buildQueryDefinition(options);
+    // THEN
+    expect(task(definition, STATE_NAMES.startQuery).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: STATE_NAMES.wrapQueryFailure }]);
+    expect(definition.States[STATE_NAMES.wrapQueryFailure]).toMatchObject({ Type: 'Pass', Parameters: { 'QueryOutcome.$': '$' }, Next: STATE_NAMES.deliverCallback });
+  });
+
+  it('invokes the callbacker with the execution, the callback URL from the execution input and the outcome', () => {
+    // WHEN
+    const deliver = task(buildQueryDefinition(options), STATE_NAMES.deliverCallback);
+    // THEN
+    expect(deliver.Resource).toBe(integrationArn('aws-cn', 'lambda', 'invoke', 'requestResponse'));
+    expect(deliver.Parameters).toEqual({
+      FunctionName: options.callbackerFunctionArn,
+      Payload: {
+        'ExecutionArn.$': '$$.Execution.Id',
+        'ExecutionStartTime.$': '$$.Execution.StartTime',
+        'CallbackUrl.$': '$$.Execution.Input.CallbackUrl',
+        'QueryOutcome.$': '$.QueryOutcome',
+      },
+    });
+    expect(deliver.End).toBe(true);
+  });
+
+  it('retries Lambda service errors and retryable callback errors, in that order', () => {
+    // WHEN
+    const { Retry } = task(buildQueryDefinition(options), STATE_NAMES.deliverCallback);
+    // THEN
+    expect(Retry?.map((r) => r.ErrorEquals)).toEqual([[...LAMBDA_SERVICE_ERRORS], [...RETRYABLE_CALLBACK_ERRORS]]);
+    expect(Retry?.[1]).toMatchObject({ IntervalSeconds: 5, BackoffRate: 3, MaxAttempts: 8, MaxDelaySeconds: 900, JitterStrategy: 'FULL' });
+  });
+
+  it('records an undeliverable callback in the dead-letter queue and fails the execution', () => {
+    // WHEN
+    const definition = buildQueryDefinition(options);
+    const record = task(definition, STATE_NAMES.recordDeadLetter);
+    // THEN
+    expect(task(definition, STATE_NAMES.deliverCallback).Catch?.map((c) => c.Next)).toEqual([STATE_NAMES.retriesExhausted, STATE_NAMES.deliveryRejected]);
+    expect(record.Resource).toBe('arn:aws-cn:states:::sqs:sendMessage');
+    expect(record.Parameters).toEqual({
+      QueueUrl: options.deadLetterQueueUrl,
+      MessageBody: {
+        RecordVersion: 1,
+        'ExecutionArn.$': '$$.Execution.Id',
+        'ExecutionStartTime.$': '$$.Execution.StartTime',
+        'CallbackUrl.$': '$$.Execution.Input.CallbackUrl',
+        'QueryOutcome.$': '$.QueryOutcome',
+        'Failure.$': '$.DeliveryFailure',
+        'LastError.$': '$.DeliveryError',
+      },
+    });
+    expect(definition.States[STATE_NAMES.deliveryFailed]).toMatchObject({ Type: 'Fail', Error: 'CallbackDeliveryFailed' });
+  });
+
+  it('has no Wait or Choice state: nothing polls', () => {
+    // WHEN
+    const types = Object.values(buildQueryDefinition(options).States).map((s) => s.Type);
+    // THEN
+    expect(types).not.toContain('Wait');
+    expect(types).not.toContain('Choice');
+  });
+
+  it('keeps every retry bounded', () => {
+    // WHEN
+    const retriers = Object.values(buildQueryDefinition(options).States).flatMap((s) => (s.Type === 'Task' ? s.Retry ?? [] : []));
+    // THEN
+    for (const r of retriers) {
+      expect(r.MaxAttempts).toBeLessThanOrEqual(40);
+      expect(r.MaxDelaySeconds).toBeDefined();
+    }
+  });
+});

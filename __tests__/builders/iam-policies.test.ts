@@ -1,0 +1,171 @@
+import {
+  apiPolicy,
+  callbackerPolicy,
+  type IamPolicyDocument,
+  presignerPolicy,
+  REQUIRED_WILDCARDS,
+  roleTrustPolicy,
+  serviceTrustPolicy,
+  stateMachinePolicy,
+  type StateMachinePolicyOptions,
+} from '../../constructs/builders/iam-policies';
+
+const arns = { partition: 'aws-us-gov', region: 'us-gov-west-1', accountId: '123456789012' };
+const smOptions: StateMachinePolicyOptions = {
+  arns,
+  workGroup: 'analytics',
+  results: { bucket: 'results', prefix: 'athena/' },
+  glueDatabases: ['sales'],
+  sourceData: [],
+  callbackerFunctionArn: 'arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:x-callbacker',
+  deadLetterQueueArn: 'arn:aws-us-gov:sqs:us-gov-west-1:123456789012:x-callback-dlq',
+};
+
+function statement(policy: IamPolicyDocument, sid: string) {
+  const found = policy.Statement.find((s) => s.Sid === sid);
+  if (!found) throw new Error(`no statement ${sid} in ${policy.Statement.map((s) => s.Sid).join(', ')}`);
+  return { Action: found.Action, Resource: found.Resource };
+}
+
+describe('stateMachinePolicy', () => {
+  const policy = stateMachinePolicy(smOptions);
+
+  it('runs, reads and stops queries in this workgroup only', () => {
+    expect(statement(policy, 'RunQueriesInWorkGroup')).toEqual({
+      Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+      Resource: ['arn:aws-us-gov:athena:us-gov-west-1:123456789012:workgroup/analytics'],
+    });
+  });
+
+  it('reads the default data catalog only', () => {
+    expect(statement(policy, 'ReadDataCatalog')).toEqual({
+      Action: ['athena:GetDataCatalog'],
+      Resource: ['arn:aws-us-gov:athena:us-gov-west-1:123456789012:datacatalog/AwsDataCatalog'],
+    });
+  });
+
+  it('writes results under the results prefix only', () => {
+    expect(statement(policy, 'WriteResults')).toEqual({
+      Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Resource: ['arn:aws-us-gov:s3:::results/athena/*'],
+    });
+    expect(statement(policy, 'FindResultsBucket')).toEqual({
+      Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+      Resource: ['arn:aws-us-gov:s3:::results'],
+    });
+  });
+
+  it('reads the Glue catalog read-only, for the databases given', () => {
+    expect(statement(policy, 'ReadGlueCatalog')).toEqual({
+      Action: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+      Resource: [
+        'arn:aws-us-gov:glue:us-gov-west-1:123456789012:catalog',
+        'arn:aws-us-gov:glue:us-gov-west-1:123456789012:database/sales',
+        'arn:aws-us-gov:glue:us-gov-west-1:123456789012:table/sales/*',
+      ],
+    });
+  });
+
+  it('invokes this callbacker and sends to this dead-letter queue only', () => {
+    expect(statement(policy, 'InvokeCallbacker')).toEqual({ Action: ['lambda:InvokeFunction'], Resource: [smOptions.callbackerFunctionArn] });
+    expect(statement(policy, 'RecordUndeliveredCallbacks')).toEqual({ Action: ['sqs:SendMessage'], Resource: [smOptions.deadLetterQueueArn] });
+  });
+
+  it('puts * only on the actions AWS documents without resource-level permissions', () => {
+    const wildcards = policy.Statement.filter((s) => s.Resource?.includes('*')).map((s) => s.Action);
+    expect(wildcards).toEqual([
+      REQUIRED_WILDCARDS.lakeFormationDataAccess.actions,
+      REQUIRED_WILDCARDS.logDelivery.actions,
+      REQUIRED_WILDCARDS.stateMachineTracing.actions,
+    ]);
+  });
+
+  it('grants KMS for writing results only when a key is given', () => {
+    expect(policy.Statement.map((s) => s.Sid)).not.toContain('EncryptResults');
+    const withKey = stateMachinePolicy({ ...smOptions, resultsKmsKeyArn: 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k' });
+    expect(statement(withKey, 'EncryptResults')).toEqual({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: ['arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k'] });
+  });
+
+  it('reads source data locations when given', () => {
+    const withData = stateMachinePolicy({ ...smOptions, sourceData: [{ bucket: 'lake', prefix: 'sales/' }, { bucket: 'lake', prefix: 'hr/' }] });
+    expect(statement(withData, 'FindSourceDataBuckets')).toEqual({ Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: ['arn:aws-us-gov:s3:::lake'] });
+    expect(statement(withData, 'ReadSourceData')).toEqual({ Action: ['s3:GetObject'], Resource: ['arn:aws-us-gov:s3:::lake/sales/*', 'arn:aws-us-gov:s3:::lake/hr/*'] });
+  });
+});
+
+describe('callbackerPolicy', () => {
+  const policy = callbackerPolicy({
+    logGroupArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x-callbacker',
+    presignerRoleArn: 'arn:aws:iam::123456789012:role/x-presigner-role',
+    signingSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf',
+  });
+
+  it('writes to its own log group, assumes the presigner and reads the signing secret, nothing more', () => {
+    expect(policy.Statement.map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
+      ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], ['arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x-callbacker:*']],
+      ['WriteTraces', REQUIRED_WILDCARDS.lambdaTracing.actions, ['*']],
+      ['AssumePresignerRole', ['sts:AssumeRole'], ['arn:aws:iam::123456789012:role/x-presigner-role']],
+      ['ReadSigningSecret', ['secretsmanager:GetSecretValue'], ['arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf']],
+    ]);
+  });
+
+  it('cannot read results itself', () => {
+    expect(policy.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+});
+
+describe('presignerPolicy', () => {
+  it('reads objects under the results prefix only (the seed granted every bucket)', () => {
+    expect(presignerPolicy({ partition: 'aws', results: { bucket: 'results', prefix: 'athena/' } }).Statement).toEqual([
+      { Sid: 'ReadResults', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::results/athena/*'] },
+    ]);
+  });
+
+  it('decrypts with the results key when given', () => {
+    const policy = presignerPolicy({ partition: 'aws', results: { bucket: 'results', prefix: '' }, resultsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/k' });
+    expect(statement(policy, 'DecryptResults')).toEqual({ Action: ['kms:Decrypt'], Resource: ['arn:aws:kms:us-east-1:123456789012:key/k'] });
+    expect(statement(policy, 'ReadResults').Resource).toEqual(['arn:aws:s3:::results/*']);
+  });
+});
+
+describe('apiPolicy', () => {
+  it('starts executions of this state machine only (the seed granted states:* on *)', () => {
+    expect(apiPolicy('arn:aws:states:us-east-1:123456789012:stateMachine:q').Statement).toEqual([
+      { Sid: 'StartQueryExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: ['arn:aws:states:us-east-1:123456789012:stateMachine:q'] },
+    ]);
+  });
+});
+
+describe('trust policies', () => {
+  it('trust exactly one service principal, with confused-deputy conditions when given', () => {
+    expect(serviceTrustPolicy({ service: 'states.amazonaws.com', sourceAccount: '123456789012', sourceArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:q' }).Statement).toEqual([
+      {
+        Sid: 'TrustService',
+        Effect: 'Allow',
+        Principal: { Service: 'states.amazonaws.com' },
+        Action: ['sts:AssumeRole'],
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '123456789012' },
+          ArnLike: { 'aws:SourceArn': 'arn:aws:states:us-east-1:123456789012:stateMachine:q' },
+        },
+      },
+    ]);
+  });
+
+  it('omit the condition block when no condition applies', () => {
+    expect(serviceTrustPolicy({ service: 'lambda.amazonaws.com' }).Statement[0]).not.toHaveProperty('Condition');
+  });
+
+  it('let exactly one role assume the presigner', () => {
+    expect(roleTrustPolicy('arn:aws:iam::123456789012:role/cb').Statement).toEqual([
+      { Sid: 'TrustCallbacker', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/cb' }, Action: ['sts:AssumeRole'] },
+    ]);
+  });
+});
+
+describe('REQUIRED_WILDCARDS', () => {
+  it.each(Object.entries(REQUIRED_WILDCARDS))('%s carries a reason and an AWS documentation link', (_name, entry) => {
+    expect(entry.why.length).toBeGreaterThan(20);
+    expect(entry.doc).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
+  });
+});

@@ -1,0 +1,282 @@
+import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
+import { ApiGatewayMethod } from '@cdktf/provider-aws/lib/api-gateway-method';
+import { ApiGatewayMethodSettings } from '@cdktf/provider-aws/lib/api-gateway-method-settings';
+import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api';
+import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association';
+import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
+import { TerraformOutput, Testing, TerraformStack } from 'cdktf';
+import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, NamePrefixCollisionError } from '../../constructs';
+import { resourceNamed, resourcesOf, synthesize, useScratchTempDir } from '../support/synth';
+
+useScratchTempDir();
+
+/** The error a construction throws: constructions add to the tree, so each runs once. */
+function thrownBy(create: () => unknown): Error {
+  try {
+    create();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the construction to throw');
+}
+
+const props: AsyncAthenaQueryProps = { workGroup: 'analytics', outputLocation: 's3://results-bucket/athena/', namePrefix: 'orders' };
+const synth = () => synthesize((scope) => new AsyncAthenaQuery(scope, 'Svc', props));
+let defaults: ReturnType<typeof synth>;
+beforeAll(() => {
+  defaults = synth();
+});
+
+describe('AsyncAthenaQuery: callbacker', () => {
+  it('runs on nodejs22.x, arm64, with tracing and JSON logs into its own log group', () => {
+    expect(defaults.text).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'orders-callbacker',
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      memory_size: 256,
+      timeout: 45,
+      tracing_config: { mode: 'Active' },
+      logging_config: { log_format: 'JSON', log_group: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.Svc_Callbacker_LogGroup_\w+\.name\}$/) },
+    });
+    expect(defaults.text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/lambda/orders-callbacker', retention_in_days: 30 });
+  });
+
+  it('uploads the archive made by the archive provider, with its base64 SHA-256 as source_code_hash', () => {
+    const fn = resourceNamed(defaults, 'aws_lambda_function', 'Callbacker');
+    expect(fn.filename).toMatch(/^\$\{data\.archive_file\.Svc_Callbacker_Archive_\w+\.output_path\}$/);
+    expect(fn.source_code_hash).toMatch(/^\$\{data\.archive_file\.Svc_Callbacker_Archive_\w+\.output_base64sha256\}$/);
+  });
+
+  it('zips the bundle from a path relative to the stack, with a pinned file mode', () => {
+    expect(defaults.text).toHaveDataSourceWithProperties(DataArchiveFile, {
+      type: 'zip',
+      source_dir: expect.stringMatching(/^\$\{path\.module\}\/assets\/Svc_Callbacker_Bundle_\w+\/[0-9A-F]{32}$/),
+      output_path: expect.stringMatching(/^\$\{path\.module\}\/assets\/Svc_Callbacker_Bundle_\w+\/[0-9A-F]{32}\.zip$/),
+      output_file_mode: '0644',
+    });
+  });
+
+  it('passes only ARNs and settings in its environment, never a secret value', () => {
+    const env = (resourceNamed(defaults, 'aws_lambda_function', 'Callbacker').environment as { variables: Record<string, string> }).variables;
+    expect(Object.keys(env).sort()).toEqual(['CALLBACK_ALLOWED_PORTS', 'PRESIGNER_ROLE_ARN', 'PRESIGN_EXPIRY_SECONDS', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_SIGNING']);
+    expect(env).toMatchObject({ PRESIGN_EXPIRY_SECONDS: '3600', WEBHOOK_SIGNING: 'enabled', CALLBACK_ALLOWED_PORTS: '443' });
+    expect(env.WEBHOOK_SECRET_ARN).toMatch(/^\$\{aws_secretsmanager_secret\.Svc_SigningSecret_\w+\.arn\}$/);
+  });
+
+  it('has a role trusted by lambda.amazonaws.com and a presigner role trusted by that role only', () => {
+    const callbackerTrust = JSON.parse(resourceNamed(defaults, 'aws_iam_role', 'Callbacker_Role').assume_role_policy as string);
+    const presignerTrust = JSON.parse(resourceNamed(defaults, 'aws_iam_role', 'PresignerRole').assume_role_policy as string);
+    expect(callbackerTrust.Statement).toEqual([expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' }, Action: ['sts:AssumeRole'] })]);
+    expect(presignerTrust.Statement).toEqual([expect.objectContaining({ Principal: { AWS: expect.stringMatching(/^\$\{aws_iam_role\.Svc_Callbacker_Role_\w+\.arn\}$/) } })]);
+    expect(defaults.text).toHaveResourceWithProperties(IamRole, { name: 'orders-presigner-role', max_session_duration: 3600 });
+  });
+});
+
+describe('AsyncAthenaQuery: state machine', () => {
+  it('is a STANDARD state machine logging errors without execution data, with tracing', () => {
+    expect(defaults.text).toHaveResourceWithProperties(SfnStateMachine, {
+      name: 'orders-queries',
+      type: 'STANDARD',
+      logging_configuration: { level: 'ERROR', include_execution_data: false, log_destination: expect.stringMatching(/\.arn\}:\*$/) },
+      tracing_configuration: { enabled: true },
+    });
+    expect(defaults.text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/vendedlogs/states/orders-queries', retention_in_days: 30 });
+  });
+
+  it('runs the query with .sync on the workgroup and output location given', () => {
+    const definition = JSON.parse(resourceNamed(defaults, 'aws_sfn_state_machine', 'Queries').definition as string);
+    expect(definition.States.StartQuery.Resource).toMatch(/^arn:\$\{data\.aws_partition\.Svc_Context_Partition_\w+\.partition\}:states:::athena:startQueryExecution\.sync$/);
+    expect(definition.States.StartQuery.Parameters).toMatchObject({ WorkGroup: 'analytics', ResultConfiguration: { OutputLocation: 's3://results-bucket/athena/' } });
+    expect(definition.States.DeliverCallback.Parameters.FunctionName).toMatch(/^\$\{aws_lambda_function\.Svc_Callbacker_Function_\w+\.arn\}$/);
+  });
+
+  it('has a role trusted by states.amazonaws.com for this account and state machine only', () => {
+    const trust = JSON.parse(resourceNamed(defaults, 'aws_iam_role', 'Queries_Role').assume_role_policy as string);
+    expect(trust.Statement[0].Principal).toEqual({ Service: 'states.amazonaws.com' });
+    expect(trust.Statement[0].Condition.StringEquals['aws:SourceAccount']).toMatch(/account_id\}$/);
+    expect(trust.Statement[0].Condition.ArnLike['aws:SourceArn']).toMatch(/:stateMachine:orders-queries$/);
+  });
+});
+
+describe('AsyncAthenaQuery: REST API', () => {
+  it('is regional', () => {
+    expect(defaults.text).toHaveResourceWithProperties(ApiGatewayRestApi, { name: 'orders-api', endpoint_configuration: { types: ['REGIONAL'] } });
+  });
+
+  it('requires AWS_IAM and a validated body on both POST routes', () => {
+    const methods = Object.values(resourcesOf(defaults, 'aws_api_gateway_method'));
+    expect(methods).toHaveLength(2);
+    for (const method of methods) {
+      expect(method).toMatchObject({ http_method: 'POST', authorization: 'AWS_IAM', request_models: { 'application/json': expect.any(String) } });
+      expect(method.request_validator_id).toMatch(/aws_api_gateway_request_validator/);
+    }
+    expect(defaults.text).toHaveResourceWithProperties(ApiGatewayMethod, { authorization: 'AWS_IAM' });
+  });
+
+  it('serves /queries and the seed path /invocation', () => {
+    const paths = Object.values(resourcesOf(defaults, 'aws_api_gateway_resource')).map((r) => r.path_part).sort();
+    expect(paths).toEqual(['invocation', 'queries']);
+  });
+
+  it('integrates with states:action/StartExecution through the API role, rejecting other content types', () => {
+    expect(defaults.text).toHaveResourceWithProperties(ApiGatewayIntegration, {
+      type: 'AWS',
+      integration_http_method: 'POST',
+      uri: expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:apigateway:\$\{data\.aws_region\.\w+\.region\}:states:action\/StartExecution$/),
+      credentials: expect.stringMatching(/^\$\{aws_iam_role\.Svc_Api_Role_\w+\.arn\}$/),
+      passthrough_behavior: 'NEVER',
+    });
+  });
+
+  it("serves the 'live' stage with JSON access logs and tracing, throttled, without data trace", () => {
+    expect(defaults.text).toHaveResourceWithProperties(ApiGatewayStage, {
+      stage_name: 'live',
+      xray_tracing_enabled: true,
+      access_log_settings: { destination_arn: expect.stringMatching(/aws_cloudwatch_log_group\.Svc_Api_AccessLogGroup_\w+\.arn/), format: expect.stringContaining('"requestId":"$context.requestId"') },
+    });
+    expect(defaults.text).toHaveResourceWithProperties(ApiGatewayMethodSettings, {
+      method_path: '*/*',
+      settings: { throttling_rate_limit: 50, throttling_burst_limit: 100, data_trace_enabled: false, metrics_enabled: true, logging_level: 'ERROR' },
+    });
+  });
+
+  it('re-creates the deployment from a hash of the routes, methods, integrations and model', () => {
+    const deployment = Object.values(resourcesOf(defaults, 'aws_api_gateway_deployment'))[0];
+    expect((deployment.triggers as Record<string, string>).redeployment).toMatch(/^\$\{sha1\(jsonencode\(\[aws_api_gateway_model\.\w+\.schema, .*aws_api_gateway_integration\.\w+\.request_templates/);
+    expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
+  });
+
+  it('has no WAF association unless asked', () => {
+    expect(defaults.text).not.toHaveResource(Wafv2WebAclAssociation);
+  });
+});
+
+describe('AsyncAthenaQuery: dead-letter queue and signing secret', () => {
+  it('keeps undeliverable callbacks 14 days in an encrypted queue', () => {
+    expect(defaults.text).toHaveResourceWithProperties(SqsQueue, { name: 'orders-callback-dlq', message_retention_seconds: 1209600, sqs_managed_sse_enabled: true });
+  });
+
+  it('creates a signing secret whose generated value is kept across plans', () => {
+    const version = Object.values(resourcesOf(defaults, 'aws_secretsmanager_secret_version'))[0];
+    expect(version.secret_string).toMatch(/^whsec_\$\{data\.aws_secretsmanager_random_password\.\w+\.random_password\}$/);
+    expect(version.lifecycle).toEqual({ ignore_changes: ['secret_string'] });
+  });
+});
+
+describe('AsyncAthenaQuery: options', () => {
+  it('uses an existing signing secret instead of creating one', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hooks-AbCdEf';
+    const s = synthesize((scope) => new AsyncAthenaQuery(scope, 'Svc', { ...props, existingSigningSecretArn: arn }));
+    expect(resourcesOf(s, 'aws_secretsmanager_secret')).toEqual({});
+    expect(s.text).toHaveResourceWithProperties(LambdaFunction, { environment: { variables: expect.objectContaining({ WEBHOOK_SECRET_ARN: arn }) } });
+  });
+
+  it('sends unsigned callbacks only when signing is explicitly disabled', () => {
+    const s = synthesize((scope) => new AsyncAthenaQuery(scope, 'Svc', { ...props, disableWebhookSigning: true }));
+    const env = (resourceNamed(s, 'aws_lambda_function', 'Callbacker').environment as { variables: Record<string, string> }).variables;
+    expect(env.WEBHOOK_SIGNING).toBe('disabled');
+    expect(env).not.toHaveProperty('WEBHOOK_SECRET_ARN');
+    expect(resourcesOf(s, 'aws_secretsmanager_secret')).toEqual({});
+  });
+
+  it('applies memory, timeout, reserved concurrency, retention, stage and throttling overrides', () => {
+    const s = synthesize(
+      (scope) =>
+        new AsyncAthenaQuery(scope, 'Svc', {
+          ...props,
+          callbackerMemoryMb: 512,
+          callbackerTimeoutSeconds: 60,
+          callbackerReservedConcurrency: 5,
+          logRetentionDays: 7,
+          stageName: 'v1',
+          throttlingRateLimit: 5,
+          throttlingBurstLimit: 10,
+          webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc',
+        }),
+    );
+    expect(s.text).toHaveResourceWithProperties(LambdaFunction, { memory_size: 512, timeout: 60, reserved_concurrent_executions: 5 });
+    expect(Object.values(resourcesOf(s, 'aws_cloudwatch_log_group')).map((g) => g.retention_in_days)).toEqual([7, 7, 7]);
+    expect(s.text).toHaveResourceWithProperties(ApiGatewayStage, { stage_name: 'v1' });
+    expect(s.text).toHaveResourceWithProperties(ApiGatewayMethodSettings, { settings: expect.objectContaining({ throttling_rate_limit: 5, throttling_burst_limit: 10 }) });
+    expect(s.text).toHaveResourceWithProperties(Wafv2WebAclAssociation, { web_acl_arn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc' });
+  });
+
+  it('passes the allowed callback hosts and ports to the callbacker', () => {
+    const s = synthesize((scope) => new AsyncAthenaQuery(scope, 'Svc', { ...props, allowedCallbackHosts: ['hooks.example.com', '*.partner.example'], allowedCallbackPorts: [443, 8443] }));
+    expect(s.text).toHaveResourceWithProperties(LambdaFunction, {
+      environment: { variables: expect.objectContaining({ CALLBACK_ALLOWED_HOSTS: 'hooks.example.com,*.partner.example', CALLBACK_ALLOWED_PORTS: '443,8443' }) },
+    });
+  });
+
+  it('tags every taggable resource', () => {
+    const s = synthesize((scope) => new AsyncAthenaQuery(scope, 'Svc', { ...props, tags: { team: 'data' } }));
+    const taggable = Object.entries(s.json.resource).flatMap(([type, byName]) => Object.values(byName).map((r) => [type, r] as const)).filter(([, r]) => 'tags' in r);
+    expect(taggable.map(([type]) => type).sort()).toEqual(
+      ['aws_api_gateway_rest_api', 'aws_api_gateway_stage', 'aws_cloudwatch_log_group', 'aws_cloudwatch_log_group', 'aws_cloudwatch_log_group', 'aws_iam_role', 'aws_iam_role', 'aws_iam_role', 'aws_iam_role', 'aws_lambda_function', 'aws_secretsmanager_secret', 'aws_sfn_state_machine', 'aws_sqs_queue'].sort(),
+    );
+    for (const [, r] of taggable) expect(r.tags).toEqual({ ManagedBy: 'cdktf-async-athena-query', team: 'data' });
+  });
+
+  it('creates the account-level API Gateway logging role only when asked, before the stage', () => {
+    const s = synthesize((scope) => new AsyncAthenaQuery(scope, 'Svc', { ...props, manageApiGatewayAccountRole: true }));
+    const account = Object.entries(resourcesOf(s, 'aws_api_gateway_account'));
+    expect(account).toHaveLength(1);
+    expect(resourceNamed(s, 'aws_api_gateway_stage', 'Stage').depends_on).toEqual([`aws_api_gateway_account.${account[0][0]}`]);
+    expect(resourcesOf(defaults, 'aws_api_gateway_account')).toEqual({});
+  });
+});
+
+describe('AsyncAthenaQuery: handles and validation', () => {
+  it('exposes every resource it creates and the invoke URL of POST /queries', () => {
+    // GIVEN
+    const stack = new TerraformStack(Testing.app(), 'handles');
+    // WHEN
+    const svc = new AsyncAthenaQuery(stack, 'Svc', props);
+    new TerraformOutput(stack, 'url', { value: svc.invokeUrl });
+    new TerraformOutput(stack, 'arn', { value: svc.stateMachineArn });
+    const outputs = (JSON.parse(Testing.synth(stack)) as { output: Record<string, { value: string }> }).output;
+    // THEN
+    for (const handle of [svc.callbackerFunction, svc.callbackerRole, svc.presignerRole, svc.callbackerLogGroup, svc.stateMachine, svc.stateMachineRole, svc.stateMachineLogGroup, svc.apiRole, svc.apiAccessLogGroup, svc.api.restApi, svc.api.stage, svc.deadLetterQueue.queue, svc.signingSecret?.secret]) {
+      expect(handle).toBeDefined();
+    }
+    expect(outputs.url.value).toMatch(/^\$\{aws_api_gateway_stage\.Svc_Api_Stage_\w+\.invoke_url\}\/queries$/);
+    expect(outputs.arn.value).toMatch(/^\$\{aws_sfn_state_machine\.Svc_Queries_StateMachine_\w+\.arn\}$/);
+  });
+
+  it('throws one InvalidPropsError listing every invalid literal prop', () => {
+    // GIVEN
+    const stack = new TerraformStack(Testing.app(), 'invalid');
+    // WHEN
+    const error = thrownBy(() => new AsyncAthenaQuery(stack, 'Svc', { workGroup: 'bad group', outputLocation: 's3://Bad/x', presignExpirySeconds: 0 }));
+    // THEN
+    expect(error).toBeInstanceOf(InvalidPropsError);
+    expect(error.message).toMatch(/AsyncAthenaQuery 'Svc' has 3 invalid props:\n {2}- workGroup must match .*\n {2}- outputLocation must .*\n {2}- presignExpirySeconds must be an integer from 1 to 604800, got 0\./);
+  });
+
+  it('refuses two instances with the same name prefix in one stack', () => {
+    // GIVEN
+    const stack = new TerraformStack(Testing.app(), 'collide');
+    new AsyncAthenaQuery(stack, 'A', props);
+    // WHEN
+    const error = thrownBy(() => new AsyncAthenaQuery(stack, 'B', props));
+    // THEN
+    expect(error).toBeInstanceOf(NamePrefixCollisionError);
+    expect(error.message).toMatch(/namePrefix 'orders' is used by both 'collide\/A' and 'collide\/B'/);
+  });
+
+  it('derives a distinct default name prefix per instance', () => {
+    const s = synthesize((scope) => {
+      new AsyncAthenaQuery(scope, 'Orders', { workGroup: 'a', outputLocation: 's3://results-bucket/a/' });
+      new AsyncAthenaQuery(scope, 'Billing', { workGroup: 'b', outputLocation: 's3://results-bucket/b/' });
+    });
+    const names = Object.values(resourcesOf(s, 'aws_lambda_function')).map((f) => f.function_name as string).sort();
+    expect(names).toEqual([expect.stringMatching(/^billing-[0-9a-f]{8}-callbacker$/), expect.stringMatching(/^orders-[0-9a-f]{8}-callbacker$/)]);
+  });
+});

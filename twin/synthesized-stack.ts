@@ -1,0 +1,209 @@
+/**
+ * Reads what `cdktf synth` produced and evaluates its Terraform expressions with the real `terraform` binary, using
+ * stand-in values for what only AWS knows (account, region, resource ids). Everything the module deploys (the
+ * state-machine definition, the mapping templates, the IAM policies, the Lambda environment) can then be executed or
+ * simulated exactly as Terraform would render it, variables and functions (`regex`, `element`, `sha1`, ...) included.
+ *
+ * Terraform cannot download the aws or archive providers here, so resources are not planned; only expressions are
+ * evaluated, in a provider-free scratch configuration (locals + outputs).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** The JSON of a synthesized stack (`cdk.tf.json`). */
+export interface TerraformJson {
+  readonly variable?: Record<string, Record<string, unknown>>;
+  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly output?: Record<string, Record<string, unknown>>;
+  readonly [key: string]: unknown;
+}
+
+/** A synthesized stack on disk. */
+export interface SynthesizedStack {
+  /** Folder of the stack (`cdktf.out/stacks/<name>`): `cdk.tf.json` and `assets/`. */
+  readonly directory: string;
+  /** The parsed `cdk.tf.json`. */
+  readonly json: TerraformJson;
+}
+
+/** Values standing in for what AWS would return. */
+export interface StandIns {
+  /** Terraform variable values. */
+  readonly variables: Readonly<Record<string, unknown>>;
+  /** @default 'aws' */
+  readonly partition?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** @default '123456789012' */
+  readonly accountId?: string;
+}
+
+/**
+ * Synthesizes the module's stack (main.ts) in this process into `outdir` and returns it: the same code path as
+ * `cdktf synth`, without the CLI.
+ */
+export function synthesizeMainStack(outdir: string, stackName = 'async-athena-query'): SynthesizedStack {
+  // Loaded lazily: only callers that synthesize pay for cdktf and the provider classes.
+  const { App } = require('cdktf') as typeof import('cdktf');
+  const { AsyncAthenaQueryStack } = require('../main') as typeof import('../main');
+  const app = new App({ outdir });
+  new AsyncAthenaQueryStack(app, stackName);
+  app.synth();
+  return readSynthesizedStack(path.join(outdir, 'stacks', stackName));
+}
+
+/** Reads a synthesized stack folder. */
+export function readSynthesizedStack(directory: string): SynthesizedStack {
+  const json = JSON.parse(fs.readFileSync(path.join(directory, 'cdk.tf.json'), 'utf8')) as TerraformJson;
+  return { directory, json };
+}
+
+/** One resource or data source of the stack, by its Terraform address (`aws_iam_role.Name`). */
+export function findResources(stack: SynthesizedStack, type: string, kind: 'resource' | 'data' = 'resource'): Record<string, Record<string, unknown>> {
+  return (stack.json[kind] as Record<string, Record<string, Record<string, unknown>>> | undefined)?.[type] ?? {};
+}
+
+/** The single resource of a type, failing when there is not exactly one. */
+export function onlyResource(stack: SynthesizedStack, type: string, kind: 'resource' | 'data' = 'resource'): { name: string; config: Record<string, unknown> } {
+  const all = Object.entries(findResources(stack, type, kind));
+  if (all.length !== 1) throw new Error(`Expected exactly one ${kind} ${type}, found ${all.length}: ${all.map(([n]) => n).join(', ')}`);
+  return { name: all[0][0], config: all[0][1] };
+}
+
+const REFERENCE = /\b(data\.[a-z0-9_]+\.[A-Za-z0-9_]+\.[a-z0-9_]+|aws_[a-z0-9_]+\.[A-Za-z0-9_]+\.[a-z0-9_]+)\b/g;
+
+function localName(reference: string): string {
+  return `ref_${reference.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/**
+ * Rewrites every resource or data reference to a local, collecting the references met. References never occur inside
+ * string literals of our expressions, so replacing them anywhere in a string is safe and simpler than parsing HCL.
+ */
+function rewriteReferences(value: unknown, found: Set<string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(REFERENCE, (reference) => {
+      found.add(reference);
+      return `local.${localName(reference)}`;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, found));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '//').map(([k, v]) => [k, rewriteReferences(v, found)]));
+  }
+  return value;
+}
+
+/**
+ * The stand-in value of one attribute, as a Terraform template: ARNs and URLs built from the resource's own name
+ * (itself possibly an expression), so that policies and definitions render as they would in a real account.
+ */
+function standInFor(stack: SynthesizedStack, reference: string, found: Set<string>): string {
+  const parts = reference.split('.');
+  const isData = parts[0] === 'data';
+  const [type, name, attribute] = isData ? parts.slice(1) : parts;
+  const config = (isData ? findResources(stack, type, 'data') : findResources(stack, type))[name] ?? {};
+  const prop = (key: string): string => {
+    const v = config[key];
+    if (typeof v === 'string') return rewriteReferences(v, found) as string;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    // Objects (request templates, settings) only feed hashes such as the deployment trigger: a stable stand-in will do.
+    return `${type}-${name}-${key}`;
+  };
+  const P = '${local.stand_in_partition}';
+  const R = '${local.stand_in_region}';
+  const A = '${local.stand_in_account}';
+  const shortId = createHash('sha256').update(`${type}.${name}`).digest('hex').slice(0, 10);
+  const table: Record<string, Record<string, () => string>> = {
+    aws_partition: { partition: () => P, dns_suffix: () => 'amazonaws.com' },
+    aws_region: { region: () => R, name: () => R },
+    aws_caller_identity: { account_id: () => A },
+    aws_secretsmanager_random_password: { random_password: () => 'StandInRandomPassword0123456789abcdefghijklm' },
+    archive_file: { output_path: () => prop('output_path'), output_base64sha256: () => 'stand-in-base64-sha256=' },
+    aws_iam_role: { arn: () => `arn:${P}:iam::${A}:role/${prop('name')}`, id: () => prop('name'), name: () => prop('name') },
+    aws_lambda_function: { arn: () => `arn:${P}:lambda:${R}:${A}:function:${prop('function_name')}` },
+    aws_sfn_state_machine: { arn: () => `arn:${P}:states:${R}:${A}:stateMachine:${prop('name')}` },
+    aws_sqs_queue: { arn: () => `arn:${P}:sqs:${R}:${A}:${prop('name')}`, url: () => `https://sqs.${R}.amazonaws.com/${A}/${prop('name')}` },
+    aws_secretsmanager_secret: {
+      arn: () => `arn:${P}:secretsmanager:${R}:${A}:secret:${prop('name')}-AbCdEf`,
+      id: () => `arn:${P}:secretsmanager:${R}:${A}:secret:${prop('name')}-AbCdEf`,
+    },
+    aws_cloudwatch_log_group: { arn: () => `arn:${P}:logs:${R}:${A}:log-group:${prop('name')}`, name: () => prop('name') },
+    aws_api_gateway_rest_api: { id: () => shortId, root_resource_id: () => `${shortId}root`, execution_arn: () => `arn:${P}:execute-api:${R}:${A}:${shortId}` },
+    aws_api_gateway_stage: {
+      invoke_url: () => {
+        const api = prop('rest_api_id');
+        return `https://${api}.execute-api.${R}.amazonaws.com/${prop('stage_name')}`;
+      },
+      arn: () => `arn:${P}:apigateway:${R}::/restapis/${prop('rest_api_id')}/stages/${prop('stage_name')}`,
+    },
+  };
+  const fromTable = table[type]?.[attribute];
+  if (fromTable) return fromTable();
+  if (attribute === 'id') return `${shortId}`;
+  return prop(attribute);
+}
+
+/**
+ * Evaluates expressions as the synthesized stack's Terraform would, with real Terraform. `expressions` maps output
+ * names to any JSON whose strings may hold `${...}` templates referencing the stack's variables, resources and data.
+ * Returns the evaluated values. Throws with Terraform's message when evaluation or a variable validation fails.
+ */
+export function evaluateInStack(stack: SynthesizedStack, expressions: Readonly<Record<string, unknown>>, standIns: StandIns): Record<string, unknown> {
+  const found = new Set<string>();
+  const outputs = Object.fromEntries(Object.entries(expressions).map(([name, value]) => [name, { value: rewriteReferences(value, found) }]));
+  const locals: Record<string, string> = {
+    stand_in_partition: standIns.partition ?? 'aws',
+    stand_in_region: standIns.region ?? 'us-east-1',
+    stand_in_account: standIns.accountId ?? '123456789012',
+  };
+  const pending = [...found];
+  while (pending.length > 0) {
+    const reference = pending.pop() as string;
+    if (locals[localName(reference)] !== undefined) continue;
+    const before = new Set(found);
+    locals[localName(reference)] = standInFor(stack, reference, found);
+    for (const r of found) if (!before.has(r)) pending.push(r);
+  }
+  const variables = Object.fromEntries(
+    Object.entries(stack.json.variable ?? {}).map(([name, block]) => [name, Object.fromEntries(Object.entries(block).filter(([k]) => k !== '//'))]),
+  );
+  const config = { variable: variables, locals, output: outputs };
+  return runTerraform(config, standIns.variables);
+}
+
+/** Evaluates a provider-free configuration with `terraform apply` and returns its outputs. */
+export function runTerraform(config: unknown, variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-eval-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(config));
+    fs.writeFileSync(path.join(dir, 'stand-ins.tfvars.json'), JSON.stringify(variables));
+    const env = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+    const run = (args: string[]) => execFileSync('terraform', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    try {
+      run(['init', '-backend=false', '-no-color']);
+      run(['apply', '-auto-approve', '-no-color', '-var-file=stand-ins.tfvars.json']);
+    } catch (error) {
+      const e = error as { stderr?: string; stdout?: string };
+      const text = `${e.stderr ?? ''}`.replace(/There are some problems with the CLI configuration:[^]*?╵\n/, '');
+      // Terraform wraps long messages; one line per message keeps them searchable.
+      throw new TerraformEvaluationError(text.replace(/\s+/g, ' ').trim());
+    }
+    const raw = JSON.parse(run(['output', '-json'])) as Record<string, { value: unknown }>;
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.value]));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Terraform refused the configuration or a variable value; the message is Terraform's. */
+export class TerraformEvaluationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TerraformEvaluationError';
+  }
+}
