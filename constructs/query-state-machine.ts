@@ -23,6 +23,7 @@ export const RETRYABLE_CALLBACK_ERRORS = [
   'CallbackRetryableError',
   'PresignFailedError',
   'SigningSecretUnavailableError',
+  'CallbackerConfigurationError',
   'Sandbox.Timedout',
   'Lambda.Unknown',
 ] as const;

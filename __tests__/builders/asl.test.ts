@@ -152,3 +152,12 @@ describe('buildQueryDefinition', () => {
     }
   });
 });
+
+describe('RETRYABLE_CALLBACK_ERRORS', () => {
+  it("holds every retryable error the handler throws, plus the Lambda runtime's transient failures", () => {
+    // The construct cannot import the handler (it ships as sources for bundling), so this pins the two lists together.
+    const { RETRYABLE_ERROR_NAMES, PERMANENT_ERROR_NAMES } = jest.requireActual<typeof import('../../handler/errors')>('../../handler/errors');
+    expect([...RETRYABLE_CALLBACK_ERRORS].sort()).toEqual([...RETRYABLE_ERROR_NAMES, 'Sandbox.Timedout', 'Lambda.Unknown'].sort());
+    expect(RETRYABLE_CALLBACK_ERRORS.filter((name) => (PERMANENT_ERROR_NAMES as readonly string[]).includes(name))).toEqual([]);
+  });
+});

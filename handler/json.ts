@@ -1,0 +1,19 @@
+/** Small helpers for values parsed from JSON. */
+import type { JsonObject } from './types';
+
+/** True for a plain JSON object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True for a plain object parsed from JSON; the Step Functions event holds nothing else. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return isObject(value);
+}
+
+/** A short, safe rendering of a received value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
