@@ -48,8 +48,9 @@ export class AsyncAthenaQueryStack extends TerraformStack {
       description: 'S3 URI where Athena writes results, ending in "/", e.g. s3://my-results/athena/. IAM is scoped to it.',
       validation: [
         {
-          condition: `\${can(regex("${OUTPUT_LOCATION_PATTERN}", var.output_location))}`,
-          errorMessage: 'output_location must look like s3://<bucket>/<prefix>/ (a valid bucket name, ending in "/").',
+          // The same rules as the construct's: the pattern, then no '..' and no IP-address form in the bucket name.
+          condition: `\${can(regex("${OUTPUT_LOCATION_PATTERN}", var.output_location)) && !can(regex("^s3://[^/]*[.][.]", var.output_location)) && !can(regex("^s3://[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/", var.output_location))}`,
+          errorMessage: 'output_location must look like s3://<bucket>/<prefix>/ (a valid bucket name, ending in "/", without *, ? or $).',
         },
       ],
     });
@@ -90,6 +91,7 @@ export class AsyncAthenaQueryStack extends TerraformStack {
       callbacker_role_arn: { value: this.service.callbackerRole.arn, description: 'ARN of the callbacker execution role.' },
       presigner_role_arn: { value: this.service.presignerRole.arn, description: 'ARN of the role that presigns result URLs.' },
       state_machine_role_arn: { value: this.service.stateMachineRole.arn, description: 'ARN of the state machine execution role.' },
+      api_stage_arn: { value: this.service.api.stage.arn, description: 'ARN of the API stage (for a WAF web ACL association made outside this module).' },
       api_role_arn: { value: this.service.apiRole.arn, description: 'ARN of the role API Gateway uses to start executions.' },
       dead_letter_queue_url: { value: this.service.deadLetterQueue.queueUrl, description: 'URL of the queue of undeliverable callbacks (for npm run redrive).' },
       dead_letter_queue_arn: { value: this.service.deadLetterQueue.queueArn, description: 'ARN of the queue of undeliverable callbacks.' },

@@ -109,6 +109,13 @@ export interface AsyncAthenaQueryProps {
    */
   readonly deadLetterQueueKmsKeyArn?: string;
   /**
+   * Customer-managed KMS key for the signing secret the construct creates (the callbacker gets `kms:Decrypt` on it).
+   * With `existingSigningSecretArn`, give the key of that secret here if it has one.
+   *
+   * @default - the AWS-managed key `aws/secretsmanager`
+   */
+  readonly signingSecretKmsKeyArn?: string;
+  /**
    * Memory of the callbacker, in MB.
    *
    * @default 256
@@ -282,7 +289,7 @@ export class AsyncAthenaQuery extends Construct {
       if (props.existingSigningSecretArn) {
         this.signingSecretArn = props.existingSigningSecretArn;
       } else {
-        this.signingSecret = new WebhookSigningSecret(this, 'SigningSecret', { namePrefix: this.namePrefix, tags: props.tags });
+        this.signingSecret = new WebhookSigningSecret(this, 'SigningSecret', { namePrefix: this.namePrefix, kmsKeyArn: props.signingSecretKmsKeyArn, tags: props.tags });
         this.signingSecretArn = this.signingSecret.secretArn;
       }
     }
@@ -294,6 +301,7 @@ export class AsyncAthenaQuery extends Construct {
       presignExpirySeconds: props.presignExpirySeconds,
       resultsKmsKeyArn: props.resultsKmsKeyArn,
       signingSecretArn: this.signingSecretArn,
+      signingSecretKmsKeyArn: props.signingSecretKmsKeyArn,
       disableWebhookSigning: props.disableWebhookSigning,
       allowedCallbackHosts: props.allowedCallbackHosts,
       allowedCallbackPorts: props.allowedCallbackPorts,

@@ -172,7 +172,8 @@ export function evaluateInStack(stack: SynthesizedStack, expressions: Readonly<R
   const variables = Object.fromEntries(
     Object.entries(stack.json.variable ?? {}).map(([name, block]) => [name, Object.fromEntries(Object.entries(block).filter(([k]) => k !== '//'))]),
   );
-  const config = { variable: variables, locals, output: outputs };
+  // Terraform rejects an empty `variable` block.
+  const config = { ...(Object.keys(variables).length > 0 ? { variable: variables } : {}), locals, output: outputs };
   return runTerraform(config, standIns.variables);
 }
 

@@ -34,7 +34,7 @@ describe('validateAsyncAthenaQueryProps', () => {
     ['a logRetentionDays CloudWatch does not accept', { ...valid, logRetentionDays: 10 }, /^logRetentionDays must be one of 1, 3, 5, 7, 14, 30, .*, got 10\.$/],
     ['a reserved tag key', { ...valid, tags: { 'aws:owner': 'me' } }, /^tags\["aws:owner"\] must not use the reserved 'aws:' key prefix, got "aws:owner"\.$/],
     ['a tag value over 256 characters', { ...valid, tags: { team: 'x'.repeat(257) } }, /^tags\["team"\] must have a value of at most 256 characters/],
-    ['a resultsKmsKeyArn that is not a KMS ARN', { ...valid, resultsKmsKeyArn: 'alias/results' }, /^resultsKmsKeyArn must be a KMS key or alias ARN, got "alias\/results"\.$/],
+    ['a resultsKmsKeyArn that is not a KMS key ARN', { ...valid, resultsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:alias/results' }, /^resultsKmsKeyArn must be a KMS key ARN \(arn:<partition>:kms:<region>:<account>:key\/<key id>; not an alias\), got "arn:aws:kms:us-east-1:123456789012:alias\/results"\.$/],
     ['a callbackerMemoryMb below Lambda minimum', { ...valid, callbackerMemoryMb: 64 }, /^callbackerMemoryMb must be an integer from 128 to 10240, got 64\.$/],
     ['a callbackerTimeoutSeconds too short for a delivery', { ...valid, callbackerTimeoutSeconds: 10 }, /^callbackerTimeoutSeconds must be an integer from 30 to 900, got 10\.$/],
     ['a stageName with a slash', { ...valid, stageName: 'v1/live' }, /^stageName must be 1-128 letters, digits, underscores or hyphens, got "v1\/live"\.$/],

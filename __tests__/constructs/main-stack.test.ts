@@ -62,7 +62,7 @@ describe('AsyncAthenaQueryStack: outputs', () => {
   it('names every output <resource>_<attribute> and describes it', () => {
     const outputs = first.json.output ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ['api_invoke_url', 'api_role_arn', 'callbacker_function_arn', 'callbacker_role_arn', 'dead_letter_queue_arn', 'dead_letter_queue_url', 'presigner_role_arn', 'state_machine_arn', 'state_machine_role_arn', 'webhook_signing_secret_arn'].sort(),
+      ['api_invoke_url', 'api_role_arn', 'api_stage_arn', 'callbacker_function_arn', 'callbacker_role_arn', 'dead_letter_queue_arn', 'dead_letter_queue_url', 'presigner_role_arn', 'state_machine_arn', 'state_machine_role_arn', 'webhook_signing_secret_arn'].sort(),
     );
     for (const output of Object.values(outputs)) expect(output.description).toEqual(expect.stringMatching(/\w+/));
   });

@@ -14,9 +14,10 @@ export interface S3Location {
 /**
  * The Terraform/RE2 and JS regular expression for an output location: `s3://` + a bucket name + an optional prefix,
  * ending in `/` so that Athena's `<prefix><QueryExecutionId>.csv` keys stay inside the prefix the IAM policies grant.
+ * `*`, `?` and `$` are refused: IAM reads them as wildcards or policy variables in the resource ARNs built from it.
  * Bucket rules: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
  */
-export const OUTPUT_LOCATION_PATTERN = '^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.*/)?$';
+export const OUTPUT_LOCATION_PATTERN = '^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^*?$]*/)?$';
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 

@@ -31,9 +31,11 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 /** KMS key or alias ARNs. */
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/\S+$/;
+// Key ARNs only: an IAM grant on an alias ARN does not match the key's use, and log groups need the key ARN.
+// https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 /** Secrets Manager secret ARNs. */
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 /** WAFv2 regional web ACL ARNs. */
 const WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/\S+$/;
 /** A host name or `*.suffix`, lowercase. */
@@ -56,6 +58,7 @@ export interface ValidatableProps {
   readonly resultsKmsKeyArn?: string;
   readonly logsKmsKeyArn?: string;
   readonly deadLetterQueueKmsKeyArn?: string;
+  readonly signingSecretKmsKeyArn?: string;
   readonly callbackerMemoryMb?: number;
   readonly callbackerTimeoutSeconds?: number;
   readonly callbackerReservedConcurrency?: number;
@@ -105,6 +108,9 @@ function backoff(prop: string, policy: Partial<BackoffPolicy> | undefined, isUnr
 
 function s3Uri(prop: string, value: string | undefined, isUnresolved: IsUnresolved): PropProblem[] {
   if (value === undefined || isUnresolved(value)) return [];
+  if (/[*?$]/.test(value)) {
+    return problem(prop, "not contain '*', '?' or '$' (IAM reads them as wildcards or policy variables, which would grant access beyond the prefix)", value);
+  }
   const parsed = parseOutputLocation(value);
   if (!parsed) {
     const match = /^s3:\/\/([^/]*)/.exec(value);
@@ -147,9 +153,10 @@ const rules: readonly Rule[] = [
     }
     return found;
   },
-  (p, u) => matches('resultsKmsKeyArn', p.resultsKmsKeyArn, KMS_KEY_ARN, 'be a KMS key or alias ARN', u),
-  (p, u) => matches('logsKmsKeyArn', p.logsKmsKeyArn, KMS_KEY_ARN, 'be a KMS key or alias ARN', u),
-  (p, u) => matches('deadLetterQueueKmsKeyArn', p.deadLetterQueueKmsKeyArn, KMS_KEY_ARN, 'be a KMS key or alias ARN', u),
+  (p, u) => matches('resultsKmsKeyArn', p.resultsKmsKeyArn, KMS_KEY_ARN, 'be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>; not an alias)', u),
+  (p, u) => matches('logsKmsKeyArn', p.logsKmsKeyArn, KMS_KEY_ARN, 'be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>; not an alias)', u),
+  (p, u) => matches('deadLetterQueueKmsKeyArn', p.deadLetterQueueKmsKeyArn, KMS_KEY_ARN, 'be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>; not an alias)', u),
+  (p, u) => matches('signingSecretKmsKeyArn', p.signingSecretKmsKeyArn, KMS_KEY_ARN, 'be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>; not an alias)', u),
   // https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
   (p, u) => integerIn('callbackerMemoryMb', p.callbackerMemoryMb, 128, 10240, u),
   (p, u) => integerIn('callbackerTimeoutSeconds', p.callbackerTimeoutSeconds, 30, 900, u),

@@ -1,0 +1,335 @@
+/**
+ * Issue 5 §1: every role's policies, as Terraform renders them, evaluated by an IAM policy simulator. Each role can do
+ * what it needs at runtime on this deployment's ARNs and nothing next to them. Trust policies name one principal, and
+ * the state machine's is guarded against the confused deputy.
+ */
+import {
+  ACCOUNT_ID,
+  DEAD_LETTER_KEY_ARN,
+  DEPLOYMENT_SPECS,
+  type DeploymentSpec,
+  OTHER_ACCOUNT_ID,
+  REGION,
+  RESULTS_BUCKET,
+  RESULTS_KEY_ARN,
+  RESULTS_PREFIX,
+  type RenderedDeployment,
+  renderDeployments,
+  type RoleKey,
+  roleOf,
+  ScratchDirectories,
+  WORK_GROUP,
+} from './support/deployments';
+import {
+  allowsEverywhere,
+  asList,
+  type Decision,
+  decide,
+  delegatesToAccount,
+  type PolicyDocument,
+  trustsAccount,
+} from './support/policies';
+
+const scratch = new ScratchDirectories();
+let deployments: Map<string, RenderedDeployment>;
+
+beforeAll(() => {
+  deployments = renderDeployments(scratch);
+});
+
+afterAll(() => scratch.removeAll());
+
+function deployment(spec: DeploymentSpec): RenderedDeployment {
+  const d = deployments.get(spec.label);
+  if (!d) throw new Error(`${spec.label} was not rendered`);
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ARNs of this deployment's neighbours: same account and region, another name.
+// ---------------------------------------------------------------------------------------------------------------
+const arn = (service: string, resource: string, account = ACCOUNT_ID) => `arn:aws:${service}:${REGION}:${account}:${resource}`;
+const s3Object = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
+const RESULT_OBJECT = s3Object(RESULTS_BUCKET, `${RESULTS_PREFIX}0f1e2d3c-query.csv`);
+const glue = (resource: string, account = ACCOUNT_ID) => arn('glue', resource, account);
+const executionOf = (stateMachineArn: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:0f1e2d3c`;
+const OTHER_KEY_ARN = arn('kms', 'key/9999abcd-12ab-34cd-56ef-1234567890ab');
+
+/** Predicates on a deployment's props, for rows that only apply to some deployments. */
+const withResultsKey = (s: DeploymentSpec) => s.props?.resultsKmsKeyArn !== undefined;
+const withoutResultsKey = (s: DeploymentSpec) => !withResultsKey(s);
+const withDeadLetterKey = (s: DeploymentSpec) => s.props?.deadLetterQueueKmsKeyArn !== undefined;
+const withDatabase = (s: DeploymentSpec) => s.props?.database !== undefined;
+const withSourceData = (s: DeploymentSpec) => (s.props?.sourceDataLocations ?? []).length > 0;
+
+/** One expectation: a role, an action on a resource, and the decision. */
+interface PermissionRow {
+  readonly role: RoleKey;
+  readonly action: string;
+  /** What the resource is, for the test title. */
+  readonly on: string;
+  readonly resource: (d: RenderedDeployment) => string;
+  readonly expected: Decision;
+  /** Owner of the resource. @default ACCOUNT_ID */
+  readonly account?: string;
+  /** The resource's own policy (KMS key policy, Glue catalog policy, trust policy), when it has one. */
+  readonly resourcePolicy?: (d: RenderedDeployment) => PolicyDocument;
+  /** The calling principal. @default the role's ARN */
+  readonly principal?: (d: RenderedDeployment) => string;
+  /** Deployments the row applies to. @default all */
+  readonly when?: (s: DeploymentSpec) => boolean;
+}
+
+/** KMS keys here use the default key policy, which delegates to IAM: the role's own policy decides. */
+const keyPolicy = () => delegatesToAccount(ACCOUNT_ID, 'kms:*');
+
+const PERMISSIONS: readonly PermissionRow[] = [
+  // --- State machine role: Athena .sync on this workgroup -------------------------------------------------------
+  { role: 'stateMachine', action: 'athena:StartQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Allowed' },
+  { role: 'stateMachine', action: 'athena:GetQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Allowed' },
+  { role: 'stateMachine', action: 'athena:StopQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Allowed' },
+  { role: 'stateMachine', action: 'athena:GetDataCatalog', on: 'datacatalog/AwsDataCatalog', resource: () => arn('athena', 'datacatalog/AwsDataCatalog'), expected: 'Allowed' },
+  { role: 'stateMachine', action: 'athena:StartQueryExecution', on: 'workgroup/other', resource: () => arn('athena', 'workgroup/other'), expected: 'Denied' },
+  { role: 'stateMachine', action: 'athena:StopQueryExecution', on: 'workgroup/other', resource: () => arn('athena', 'workgroup/other'), expected: 'Denied' },
+  { role: 'stateMachine', action: 'athena:StartQueryExecution', on: `workgroup/${WORK_GROUP} of another account`, account: OTHER_ACCOUNT_ID, resource: () => arn('athena', `workgroup/${WORK_GROUP}`, OTHER_ACCOUNT_ID), resourcePolicy: () => delegatesToAccount(ACCOUNT_ID, 'athena:*'), expected: 'Denied' },
+  // --- State machine role: S3 on the results prefix only ---------------------------------------------------------
+  { role: 'stateMachine', action: 's3:PutObject', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Allowed' },
+  { role: 'stateMachine', action: 's3:GetObject', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Allowed' },
+  { role: 'stateMachine', action: 's3:AbortMultipartUpload', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Allowed' },
+  { role: 'stateMachine', action: 's3:GetBucketLocation', on: 'the results bucket', resource: () => `arn:aws:s3:::${RESULTS_BUCKET}`, expected: 'Allowed' },
+  { role: 'stateMachine', action: 's3:ListBucket', on: 'the results bucket', resource: () => `arn:aws:s3:::${RESULTS_BUCKET}`, expected: 'Allowed' },
+  { role: 'stateMachine', action: 's3:PutObject', on: 'another prefix of the results bucket', resource: () => s3Object(RESULTS_BUCKET, 'other/q.csv'), expected: 'Denied' },
+  { role: 'stateMachine', action: 's3:PutObject', on: 'a sibling prefix sharing the name (athena-archive/)', resource: () => s3Object(RESULTS_BUCKET, 'athena-archive/q.csv'), expected: 'Denied' },
+  { role: 'stateMachine', action: 's3:GetObject', on: 'another bucket', resource: () => s3Object('other-bucket', `${RESULTS_PREFIX}q.csv`), expected: 'Denied' },
+  { role: 'stateMachine', action: 's3:ListBucket', on: 'another bucket', resource: () => 'arn:aws:s3:::other-bucket', expected: 'Denied' },
+  { role: 'stateMachine', action: 's3:DeleteObject', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { role: 'stateMachine', action: 's3:PutBucketPolicy', on: 'the results bucket', resource: () => `arn:aws:s3:::${RESULTS_BUCKET}`, expected: 'Denied' },
+  // --- State machine role: source data, read-only, when given ------------------------------------------------------
+  { role: 'stateMachine', action: 's3:GetObject', on: 'an object of the source data', resource: () => s3Object('source-data', 'sales/2026/part-0.parquet'), expected: 'Allowed', when: withSourceData },
+  { role: 'stateMachine', action: 's3:PutObject', on: 'an object of the source data', resource: () => s3Object('source-data', 'sales/2026/part-0.parquet'), expected: 'Denied' },
+  { role: 'stateMachine', action: 's3:GetObject', on: 'another prefix of the source bucket', resource: () => s3Object('source-data', 'hr/salaries.csv'), expected: 'Denied' },
+  // --- State machine role: the Glue catalog, read-only, this account --------------------------------------------
+  { role: 'stateMachine', action: 'glue:GetTable', on: 'table sales/orders of this account', resource: () => glue('table/sales/orders'), expected: 'Allowed' },
+  { role: 'stateMachine', action: 'glue:GetDatabase', on: 'database sales of this account', resource: () => glue('database/sales'), expected: 'Allowed' },
+  { role: 'stateMachine', action: 'glue:GetPartitions', on: 'table sales/orders of this account', resource: () => glue('table/sales/orders'), expected: 'Allowed' },
+  { role: 'stateMachine', action: 'glue:GetTable', on: 'the catalog of this account', resource: () => glue('catalog'), expected: 'Allowed' },
+  { role: 'stateMachine', action: 'glue:GetTable', on: 'a table of another account that shares its catalog', account: OTHER_ACCOUNT_ID, resource: () => glue('table/sales/orders', OTHER_ACCOUNT_ID), resourcePolicy: () => delegatesToAccount(ACCOUNT_ID, 'glue:*'), expected: 'Denied' },
+  { role: 'stateMachine', action: 'glue:GetTable', on: 'a table of a database outside the configured one', resource: () => glue('table/hr/salaries'), expected: 'Denied', when: withDatabase },
+  { role: 'stateMachine', action: 'glue:CreateTable', on: 'database sales of this account', resource: () => glue('database/sales'), expected: 'Denied' },
+  { role: 'stateMachine', action: 'glue:DeleteTable', on: 'table sales/orders of this account', resource: () => glue('table/sales/orders'), expected: 'Denied' },
+  // --- State machine role: the callbacker, the dead-letter queue, nothing else ----------------------------------
+  { role: 'stateMachine', action: 'lambda:InvokeFunction', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Allowed' },
+  { role: 'stateMachine', action: 'lambda:InvokeFunction', on: 'another function', resource: () => arn('lambda', 'function:other-function'), expected: 'Denied' },
+  { role: 'stateMachine', action: 'lambda:UpdateFunctionCode', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Denied' },
+  { role: 'stateMachine', action: 'sqs:SendMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
+  { role: 'stateMachine', action: 'sqs:SendMessage', on: 'another queue', resource: () => arn('sqs', 'other-queue'), expected: 'Denied' },
+  { role: 'stateMachine', action: 'sqs:ReceiveMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Denied' },
+  { role: 'stateMachine', action: 'states:StartExecution', on: 'its own state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { role: 'stateMachine', action: 'iam:PassRole', on: 'its own role', resource: (d) => roleOf(d, 'stateMachine').arn, expected: 'Denied' },
+  { role: 'stateMachine', action: 'secretsmanager:GetSecretValue', on: 'the signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
+  // --- State machine role: KMS only for the keys it was given -------------------------------------------------
+  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withResultsKey },
+  { role: 'stateMachine', action: 'kms:Decrypt', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withResultsKey },
+  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'a results key it was not given', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withoutResultsKey },
+  { role: 'stateMachine', action: 'kms:Decrypt', on: 'another key', resource: () => OTHER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied' },
+  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'the dead-letter queue key', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withDeadLetterKey },
+  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'a dead-letter key it was not given', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: (s) => !withDeadLetterKey(s) },
+  // --- State machine role: vended log delivery and tracing (wildcard-only actions) ------------------------------
+  { role: 'stateMachine', action: 'logs:CreateLogDelivery', on: '*', resource: () => '*', expected: 'Allowed' },
+  { role: 'stateMachine', action: 'xray:PutTraceSegments', on: '*', resource: () => '*', expected: 'Allowed' },
+  { role: 'stateMachine', action: 'lakeformation:GetDataAccess', on: '*', resource: () => '*', expected: 'Allowed' },
+
+  // --- Callbacker role ------------------------------------------------------------------------------------------
+  {
+    role: 'callbacker',
+    action: 'sts:AssumeRole',
+    on: 'the presigner role',
+    // At runtime the caller is the function's session, and the presigner's trust policy is the resource policy.
+    principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'callbacker').name}/${d.arns.callbackerFunction.split(':').pop()}`,
+    resource: (d) => roleOf(d, 'presigner').arn,
+    resourcePolicy: (d) => roleOf(d, 'presigner').trust,
+    expected: 'Allowed',
+  },
+  { role: 'callbacker', action: 'sts:AssumeRole', on: 'another role that trusts the whole account', resource: () => `arn:aws:iam::${ACCOUNT_ID}:role/admin`, resourcePolicy: () => trustsAccount(ACCOUNT_ID), expected: 'Denied' },
+  { role: 'callbacker', action: 'sts:AssumeRole', on: 'the state machine role, were it to trust the account', resource: (d) => roleOf(d, 'stateMachine').arn, resourcePolicy: () => trustsAccount(ACCOUNT_ID), expected: 'Denied' },
+  { role: 'callbacker', action: 'secretsmanager:GetSecretValue', on: 'its signing secret', resource: (d) => d.arns.signingSecret, expected: 'Allowed' },
+  { role: 'callbacker', action: 'secretsmanager:GetSecretValue', on: 'another secret', resource: () => arn('secretsmanager', 'secret:other-secret-AbCdEf'), expected: 'Denied' },
+  { role: 'callbacker', action: 'secretsmanager:PutSecretValue', on: 'its signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
+  { role: 'callbacker', action: 's3:GetObject', on: 'an object under the results prefix (it presigns through the presigner role)', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { role: 'callbacker', action: 's3:PutObject', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { role: 'callbacker', action: 'kms:Decrypt', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied' },
+  { role: 'callbacker', action: 'logs:PutLogEvents', on: 'a stream of its own log group', resource: (d) => `${d.arns.callbackerLogGroup}:log-stream:2026/11/25/[$LATEST]0f1e2d3c`, expected: 'Allowed' },
+  { role: 'callbacker', action: 'logs:CreateLogStream', on: 'a stream of its own log group', resource: (d) => `${d.arns.callbackerLogGroup}:log-stream:2026/11/25/[$LATEST]0f1e2d3c`, expected: 'Allowed' },
+  { role: 'callbacker', action: 'logs:PutLogEvents', on: "a stream of the state machine's log group", resource: (d) => `${d.arns.stateMachineLogGroup}:log-stream:x`, expected: 'Denied' },
+  { role: 'callbacker', action: 'logs:PutLogEvents', on: "another function's log group", resource: () => arn('logs', 'log-group:/aws/lambda/other-function:log-stream:x'), expected: 'Denied' },
+  { role: 'callbacker', action: 'logs:DeleteLogGroup', on: 'its own log group', resource: (d) => d.arns.callbackerLogGroup, expected: 'Denied' },
+  { role: 'callbacker', action: 'lambda:InvokeFunction', on: 'itself', resource: (d) => d.arns.callbackerFunction, expected: 'Denied' },
+  { role: 'callbacker', action: 'sqs:SendMessage', on: 'the dead-letter queue (the state machine records dead letters)', resource: (d) => d.arns.deadLetterQueue, expected: 'Denied' },
+  { role: 'callbacker', action: 'states:StartExecution', on: 'the state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { role: 'callbacker', action: 'iam:PassRole', on: 'the presigner role', resource: (d) => roleOf(d, 'presigner').arn, expected: 'Denied' },
+  { role: 'callbacker', action: 'xray:PutTraceSegments', on: '*', resource: () => '*', expected: 'Allowed' },
+
+  // --- Presigner role: what a presigned URL can reach -----------------------------------------------------------
+  { role: 'presigner', action: 's3:GetObject', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Allowed' },
+  { role: 'presigner', action: 's3:PutObject', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { role: 'presigner', action: 's3:DeleteObject', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { role: 'presigner', action: 's3:GetObject', on: 'another prefix of the results bucket', resource: () => s3Object(RESULTS_BUCKET, 'other/q.csv'), expected: 'Denied' },
+  { role: 'presigner', action: 's3:GetObject', on: 'a sibling prefix sharing the name (athena-archive/)', resource: () => s3Object(RESULTS_BUCKET, 'athena-archive/q.csv'), expected: 'Denied' },
+  { role: 'presigner', action: 's3:GetObject', on: 'another bucket', resource: () => s3Object('other-bucket', `${RESULTS_PREFIX}q.csv`), expected: 'Denied' },
+  { role: 'presigner', action: 's3:GetObject', on: 'an object of the source data', resource: () => s3Object('source-data', 'sales/2026/part-0.parquet'), expected: 'Denied' },
+  { role: 'presigner', action: 's3:ListBucket', on: 'the results bucket', resource: () => `arn:aws:s3:::${RESULTS_BUCKET}`, expected: 'Denied' },
+  { role: 'presigner', action: 'kms:Decrypt', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withResultsKey },
+  { role: 'presigner', action: 'kms:Decrypt', on: 'a results key it was not given', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withoutResultsKey },
+  { role: 'presigner', action: 'kms:GenerateDataKey', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied' },
+  { role: 'presigner', action: 'kms:Decrypt', on: 'another key', resource: () => OTHER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied' },
+  { role: 'presigner', action: 'secretsmanager:GetSecretValue', on: 'the signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
+  { role: 'presigner', action: 'sts:AssumeRole', on: 'the callbacker role, were it to trust the account', resource: (d) => roleOf(d, 'callbacker').arn, resourcePolicy: () => trustsAccount(ACCOUNT_ID), expected: 'Denied' },
+
+  // --- API role: StartExecution on this state machine, nothing else ---------------------------------------------
+  { role: 'api', action: 'states:StartExecution', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Allowed' },
+  { role: 'api', action: 'states:StartExecution', on: 'another state machine', resource: () => arn('states', 'stateMachine:other-queries'), expected: 'Denied' },
+  { role: 'api', action: 'states:StartSyncExecution', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { role: 'api', action: 'states:StopExecution', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
+  { role: 'api', action: 'states:DescribeExecution', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
+  { role: 'api', action: 'states:GetExecutionHistory', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
+  { role: 'api', action: 'states:UpdateStateMachine', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { role: 'api', action: 'iam:PassRole', on: 'the state machine role', resource: (d) => roleOf(d, 'stateMachine').arn, expected: 'Denied' },
+  { role: 'api', action: 'lambda:InvokeFunction', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Denied' },
+];
+
+describe.each(DEPLOYMENT_SPECS)('IAM policies of the $label', (spec) => {
+  const rows = PERMISSIONS.filter((row) => row.when === undefined || row.when(spec));
+
+  it.each(rows)('$role role: $action on $on is $expected', async (row) => {
+    const d = deployment(spec);
+    const role = roleOf(d, row.role);
+    const decision = await decide({
+      principal: row.principal ? row.principal(d) : role.arn,
+      action: row.action,
+      resource: row.resource(d),
+      resourceAccount: row.account ?? ACCOUNT_ID,
+      identityPolicies: role.inline,
+      resourcePolicy: row.resourcePolicy?.(d),
+    });
+    expect(decision).toBe(row.expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Trust policies
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The one principal each role trusts. */
+const TRUSTED_PRINCIPAL: Readonly<Record<RoleKey, (d: RenderedDeployment) => Record<string, string>>> = {
+  stateMachine: () => ({ Service: 'states.amazonaws.com' }),
+  callbacker: () => ({ Service: 'lambda.amazonaws.com' }),
+  presigner: (d) => ({ AWS: roleOf(d, 'callbacker').arn }),
+  api: () => ({ Service: 'apigateway.amazonaws.com' }),
+  apiGatewayAccount: () => ({ Service: 'apigateway.amazonaws.com' }),
+};
+
+/**
+ * Confused-deputy conditions each trust policy carries. Only services that set `aws:SourceAccount`/`aws:SourceArn` when
+ * assuming a role can be held to them; for the others, `iam:PassRole` (which cannot cross accounts) is the guard.
+ */
+const CONFUSED_DEPUTY: Readonly<Record<RoleKey, { readonly condition: (d: RenderedDeployment) => unknown; readonly doc: string }>> = {
+  stateMachine: {
+    condition: (d) => ({ StringEquals: { 'aws:SourceAccount': ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': d.arns.stateMachine } }),
+    doc: 'https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html',
+  },
+  callbacker: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html' },
+  presigner: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining' },
+  api: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html' },
+  apiGatewayAccount: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html' },
+};
+
+/** The roles a deployment creates: the account-level logging role only when asked for. */
+function expectedRoles(spec: DeploymentSpec): RoleKey[] {
+  const keys: RoleKey[] = ['stateMachine', 'callbacker', 'presigner', 'api'];
+  return spec.props?.manageApiGatewayAccountRole ? [...keys, 'apiGatewayAccount'] : keys;
+}
+
+describe.each(DEPLOYMENT_SPECS)('trust policies of the $label', (spec) => {
+  it('creates exactly the roles the tests know about', () => {
+    // GIVEN
+    const d = deployment(spec);
+    // WHEN
+    const keys = Object.keys(d.roles);
+    // THEN
+    expect(keys.sort()).toEqual(expectedRoles(spec).sort());
+  });
+
+  it.each(expectedRoles(spec))('the %s role trusts exactly one principal, in one statement', (key) => {
+    const d = deployment(spec);
+    const { trust } = roleOf(d, key);
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0]).toMatchObject({ Effect: 'Allow', Principal: TRUSTED_PRINCIPAL[key](d) });
+    expect(asList(trust.Statement[0].Action)).toEqual(['sts:AssumeRole']);
+    expect(trust.Statement[0].NotPrincipal).toBeUndefined();
+  });
+
+  it.each(expectedRoles(spec))('the %s role trust carries the confused-deputy conditions its service supports', (key) => {
+    const d = deployment(spec);
+    expect(roleOf(d, key).trust.Statement[0].Condition).toEqual(CONFUSED_DEPUTY[key].condition(d));
+  });
+});
+
+it.each(Object.entries(CONFUSED_DEPUTY))('the confused-deputy stance of the %s role cites AWS documentation', (_key, stance) => {
+  expect(stance.doc).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
+});
+
+/** One assumption attempt against a role's trust policy. */
+interface TrustRow {
+  readonly role: RoleKey;
+  readonly by: string;
+  readonly principal: (d: RenderedDeployment) => string;
+  readonly context?: (d: RenderedDeployment) => Record<string, string>;
+  /** The caller's identity policies (service principals have none). */
+  readonly identity?: (d: RenderedDeployment) => readonly PolicyDocument[];
+  readonly expected: Decision;
+  readonly when?: (s: DeploymentSpec) => boolean;
+}
+
+const sourceOf = (account: string, stateMachineArn: string) => ({ 'aws:SourceAccount': account, 'aws:SourceArn': stateMachineArn });
+const callbackerSession = (d: RenderedDeployment) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'callbacker').name}/session`;
+
+const TRUST: readonly TrustRow[] = [
+  { role: 'stateMachine', by: 'Step Functions for this state machine', principal: () => 'states.amazonaws.com', context: (d) => sourceOf(ACCOUNT_ID, d.arns.stateMachine), expected: 'Allowed' },
+  { role: 'stateMachine', by: 'Step Functions for another state machine of this account', principal: () => 'states.amazonaws.com', context: () => sourceOf(ACCOUNT_ID, arn('states', 'stateMachine:other-queries')), expected: 'Denied' },
+  { role: 'stateMachine', by: 'Step Functions for a same-named state machine of another account', principal: () => 'states.amazonaws.com', context: (d) => sourceOf(OTHER_ACCOUNT_ID, d.arns.stateMachine.replace(ACCOUNT_ID, OTHER_ACCOUNT_ID)), expected: 'Denied' },
+  { role: 'stateMachine', by: 'Step Functions without a source', principal: () => 'states.amazonaws.com', expected: 'Denied' },
+  { role: 'stateMachine', by: 'Lambda', principal: () => 'lambda.amazonaws.com', context: (d) => sourceOf(ACCOUNT_ID, d.arns.stateMachine), expected: 'Denied' },
+  { role: 'stateMachine', by: 'another role of the account allowed to assume any role', principal: () => `arn:aws:iam::${ACCOUNT_ID}:role/admin`, identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
+  { role: 'callbacker', by: 'Lambda', principal: () => 'lambda.amazonaws.com', expected: 'Allowed' },
+  { role: 'callbacker', by: 'Step Functions', principal: () => 'states.amazonaws.com', expected: 'Denied' },
+  { role: 'callbacker', by: 'another role of the account allowed to assume any role', principal: () => `arn:aws:iam::${ACCOUNT_ID}:role/admin`, identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
+  { role: 'presigner', by: "the callbacker's session", principal: callbackerSession, identity: (d) => roleOf(d, 'callbacker').inline, expected: 'Allowed' },
+  { role: 'presigner', by: 'another role of the account allowed to assume any role', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/admin/session`, identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
+  { role: 'presigner', by: 'Lambda', principal: () => 'lambda.amazonaws.com', expected: 'Denied' },
+  { role: 'presigner', by: 'a same-named callbacker role of another account', principal: (d) => roleOf(d, 'callbacker').arn.replace(ACCOUNT_ID, OTHER_ACCOUNT_ID), identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
+  { role: 'api', by: 'API Gateway', principal: () => 'apigateway.amazonaws.com', expected: 'Allowed' },
+  { role: 'api', by: 'Step Functions', principal: () => 'states.amazonaws.com', expected: 'Denied' },
+  { role: 'api', by: 'another role of the account allowed to assume any role', principal: () => `arn:aws:iam::${ACCOUNT_ID}:role/admin`, identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
+  { role: 'apiGatewayAccount', by: 'API Gateway', principal: () => 'apigateway.amazonaws.com', expected: 'Allowed', when: (s) => s.props?.manageApiGatewayAccountRole === true },
+  { role: 'apiGatewayAccount', by: 'Lambda', principal: () => 'lambda.amazonaws.com', expected: 'Denied', when: (s) => s.props?.manageApiGatewayAccountRole === true },
+];
+
+describe.each(DEPLOYMENT_SPECS)('role assumption in the $label', (spec) => {
+  const rows = TRUST.filter((row) => row.when === undefined || row.when(spec));
+
+  it.each(rows)('$by assuming the $role role is $expected', async (row) => {
+    const d = deployment(spec);
+    const role = roleOf(d, row.role);
+    const principal = row.principal(d);
+    const decision = await decide({
+      principal,
+      action: 'sts:AssumeRole',
+      resource: role.arn,
+      resourceAccount: ACCOUNT_ID,
+      identityPolicies: row.identity?.(d) ?? [],
+      resourcePolicy: role.trust,
+      context: row.context?.(d),
+    });
+    expect(decision).toBe(row.expected);
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * Issue 5 §3: secure defaults, each tested on main.ts's stack (Terraform variables) and on literal props, and each
+ * override tested on literal props.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { REQUEST_CONTENT_TYPE } from '../../constructs/builders/api-contract';
+import type { SynthesizedStack } from '../../twin/synthesized-stack';
+import {
+  BASE_PROPS,
+  DEAD_LETTER_KEY_ARN,
+  LOGS_KEY_ARN,
+  type RenderedDeployment,
+  renderDeployment,
+  resourceAt,
+  RESULTS_KEY_ARN,
+  ScratchDirectories,
+  synthesizeLiteralStacks,
+  synthesizeModuleStack,
+  WEB_ACL_ARN,
+} from './support/deployments';
+import { block, isTaggable, only, reference, type Resource, resources } from './support/resources';
+
+const OVERRIDE_TAGS = { Team: 'data-platform', CostCenter: '4242' };
+
+const scratch = new ScratchDirectories();
+let moduleStack: SynthesizedStack;
+let defaults: SynthesizedStack;
+let overrides: SynthesizedStack;
+let renderedOverrides: RenderedDeployment;
+
+beforeAll(() => {
+  moduleStack = synthesizeModuleStack(scratch.make('module'));
+  const literal = synthesizeLiteralStacks(scratch.make('literal'), {
+    defaults: BASE_PROPS,
+    overrides: {
+      ...BASE_PROPS,
+      throttlingRateLimit: 10,
+      throttlingBurstLimit: 20,
+      apiLoggingLevel: 'INFO',
+      logRetentionDays: 90,
+      logsKmsKeyArn: LOGS_KEY_ARN,
+      deadLetterQueueKmsKeyArn: DEAD_LETTER_KEY_ARN,
+      resultsKmsKeyArn: RESULTS_KEY_ARN,
+      callbackerReservedConcurrency: 5,
+      webAclArn: WEB_ACL_ARN,
+      manageApiGatewayAccountRole: true,
+      tags: OVERRIDE_TAGS,
+    },
+  });
+  defaults = literal.defaults;
+  overrides = literal.overrides;
+  renderedOverrides = renderDeployment('overrides', overrides);
+});
+
+afterAll(() => scratch.removeAll());
+
+const logGroups = (stack: SynthesizedStack) => resources(stack, 'aws_cloudwatch_log_group');
+const methodSettings = (stack: SynthesizedStack) => block(only(stack, 'aws_api_gateway_method_settings').config, 'settings');
+const lambdaFunction = (stack: SynthesizedStack) => only(stack, 'aws_lambda_function').config;
+
+describe.each([
+  ['the module stack (Terraform variables)', () => moduleStack],
+  ['literal props', () => defaults],
+])('secure defaults of %s', (_label, stackOf) => {
+  // --- API -------------------------------------------------------------------------------------------------------
+  it('makes the API regional', () => {
+    expect(block(only(stackOf(), 'aws_api_gateway_rest_api').config, 'endpoint_configuration')).toEqual({ types: ['REGIONAL'] });
+  });
+
+  it('requires AWS_IAM on every method', () => {
+    // GIVEN
+    const methods = resources(stackOf(), 'aws_api_gateway_method');
+    // WHEN
+    const authorizations = methods.map((m) => m.config.authorization);
+    // THEN
+    expect(methods.length).toBeGreaterThan(0);
+    expect(new Set(authorizations)).toEqual(new Set(['AWS_IAM']));
+  });
+
+  it('exposes POST methods only', () => {
+    expect(new Set(resources(stackOf(), 'aws_api_gateway_method').map((m) => m.config.http_method))).toEqual(new Set(['POST']));
+  });
+
+  it('validates the body of every method against the request model', () => {
+    // GIVEN
+    const stack = stackOf();
+    const validator = only(stack, 'aws_api_gateway_request_validator');
+    const model = only(stack, 'aws_api_gateway_model');
+    // WHEN
+    const methods = resources(stack, 'aws_api_gateway_method').map((m) => m.config);
+    // THEN
+    expect(validator.config.validate_request_body).toBe(true);
+    for (const method of methods) {
+      expect(method.request_validator_id).toBe(reference(validator, 'id'));
+      expect(method.request_models).toEqual({ [REQUEST_CONTENT_TYPE]: reference(model, 'name') });
+    }
+  });
+
+  it('never passes a body of another content type through to StartExecution', () => {
+    // GIVEN
+    const integrations = resources(stackOf(), 'aws_api_gateway_integration').map((i) => i.config);
+    // THEN
+    expect(integrations.length).toBeGreaterThan(0);
+    for (const integration of integrations) {
+      expect(integration.passthrough_behavior).toBe('NEVER');
+      expect(Object.keys(integration.request_templates as object)).toEqual([REQUEST_CONTENT_TYPE]);
+    }
+  });
+
+  it('throttles every method of the stage at 50 requests per second, bursts of 100', () => {
+    // GIVEN
+    const settings = only(stackOf(), 'aws_api_gateway_method_settings').config;
+    // THEN
+    expect(settings.method_path).toBe('*/*');
+    expect(methodSettings(stackOf())).toMatchObject({ throttling_rate_limit: 50, throttling_burst_limit: 100 });
+  });
+
+  it('writes JSON access logs with the caller identity to its own log group', () => {
+    // GIVEN
+    const stack = stackOf();
+    const accessLog = block(only(stack, 'aws_api_gateway_stage').config, 'access_log_settings');
+    // WHEN
+    const format = JSON.parse(String(accessLog.format)) as Record<string, string>;
+    // THEN
+    expect(accessLog.destination_arn).toBe(`\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Api/AccessLogGroup').name}.arn}`);
+    expect(format).toMatchObject({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', userArn: '$context.identity.userArn', status: '$context.status' });
+  });
+
+  it('logs API execution at ERROR without request or response data', () => {
+    expect(methodSettings(stackOf())).toMatchObject({ data_trace_enabled: false, logging_level: 'ERROR', metrics_enabled: true });
+  });
+
+  it('traces the API stage with X-Ray', () => {
+    expect(only(stackOf(), 'aws_api_gateway_stage').config.xray_tracing_enabled).toBe(true);
+  });
+
+  it('associates no web ACL unless one is given', () => {
+    expect(resources(stackOf(), 'aws_wafv2_web_acl_association')).toEqual([]);
+  });
+
+  // --- State machine -----------------------------------------------------------------------------------------------
+  it('logs state machine errors without execution data', () => {
+    // GIVEN
+    const stack = stackOf();
+    const logGroup = resourceAt(stack, 'aws_cloudwatch_log_group', '/Queries/LogGroup');
+    // WHEN
+    const logging = block(only(stack, 'aws_sfn_state_machine').config, 'logging_configuration');
+    // THEN
+    expect(logging).toEqual({ level: 'ERROR', include_execution_data: false, log_destination: `\${aws_cloudwatch_log_group.${logGroup.name}.arn}:*` });
+  });
+
+  it('traces the state machine with X-Ray', () => {
+    expect(block(only(stackOf(), 'aws_sfn_state_machine').config, 'tracing_configuration')).toEqual({ enabled: true });
+  });
+
+  // --- Lambda ------------------------------------------------------------------------------------------------------
+  it('keeps every log group for 30 days', () => {
+    // GIVEN
+    const groups = logGroups(stackOf());
+    // THEN
+    expect(groups).toHaveLength(3);
+    expect(groups.map((g) => g.config.retention_in_days)).toEqual([30, 30, 30]);
+  });
+
+  it('has the callbacker log to the log group the module created', () => {
+    // GIVEN
+    const stack = stackOf();
+    const logGroup = resourceAt(stack, 'aws_cloudwatch_log_group', '/Callbacker/LogGroup');
+    // THEN
+    expect(block(lambdaFunction(stack), 'logging_config')).toMatchObject({ log_group: `\${aws_cloudwatch_log_group.${logGroup.name}.name}` });
+  });
+
+  it('puts no secret in the callbacker environment, only the ARN of the secret', () => {
+    // GIVEN
+    const variables = block(lambdaFunction(stackOf()), 'environment').variables as Record<string, string>;
+    const secret = only(stackOf(), 'aws_secretsmanager_secret');
+    // WHEN
+    const leaking = Object.entries(variables).filter(
+      ([, value]) => /secret_string|random_password|aws_secretsmanager_secret_version|whsec_/i.test(value),
+    );
+    const secretLike = Object.keys(variables).filter((name) => /SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL/i.test(name));
+    // THEN
+    expect(leaking).toEqual([]);
+    expect(secretLike).toEqual(['WEBHOOK_SECRET_ARN']);
+    expect(variables.WEBHOOK_SECRET_ARN).toBe(reference(secret, 'arn'));
+  });
+
+  it('leaves the callbacker concurrency unreserved', () => {
+    expect(lambdaFunction(stackOf()).reserved_concurrent_executions).toBeUndefined();
+  });
+
+  it('traces the callbacker with X-Ray', () => {
+    expect(block(lambdaFunction(stackOf()), 'tracing_config')).toEqual({ mode: 'Active' });
+  });
+
+  // --- Presigned URLs, dead letters ----------------------------------------------------------------------------------
+  it('caps presigner sessions, and so presigned URLs, at one hour', () => {
+    // GIVEN
+    const presigner = resourceAt(stackOf(), 'aws_iam_role', '/Callbacker/PresignerRole');
+    // THEN
+    expect(presigner.config.max_session_duration).toBe(3600);
+  });
+
+  it('encrypts the dead-letter queue with SQS-managed keys', () => {
+    // GIVEN
+    const queue = only(stackOf(), 'aws_sqs_queue').config;
+    // THEN
+    expect(queue.sqs_managed_sse_enabled).toBe(true);
+    expect(queue.kms_master_key_id).toBeUndefined();
+  });
+
+  // --- Tags --------------------------------------------------------------------------------------------------------
+  it('tags every taggable resource with ManagedBy', () => {
+    // GIVEN
+    const taggable = resources(stackOf()).filter((r) => isTaggable(r.type));
+    // WHEN
+    const untagged = taggable.filter((r) => (r.config.tags as Record<string, string> | undefined)?.ManagedBy !== 'cdktf-async-athena-query');
+    // THEN
+    expect(taggable.length).toBeGreaterThanOrEqual(11);
+    expect(untagged.map((r) => `${r.type}.${r.name}`)).toEqual([]);
+  });
+});
+
+describe('overrides of the secure defaults (literal props)', () => {
+  it('throttles at the rate and burst given', () => {
+    expect(methodSettings(overrides)).toMatchObject({ throttling_rate_limit: 10, throttling_burst_limit: 20 });
+  });
+
+  it('logs API execution at the level given, still without request or response data', () => {
+    expect(methodSettings(overrides)).toMatchObject({ logging_level: 'INFO', data_trace_enabled: false });
+  });
+
+  it('keeps every log group for the retention given', () => {
+    expect(logGroups(overrides).map((g) => g.config.retention_in_days)).toEqual([90, 90, 90]);
+  });
+
+  it('encrypts every log group with the logs key given', () => {
+    expect(logGroups(overrides).map((g) => g.config.kms_key_id)).toEqual([LOGS_KEY_ARN, LOGS_KEY_ARN, LOGS_KEY_ARN]);
+  });
+
+  it('encrypts the dead-letter queue with the key given instead of SQS-managed keys', () => {
+    // GIVEN
+    const queue = only(overrides, 'aws_sqs_queue').config;
+    // THEN
+    expect(queue.kms_master_key_id).toBe(DEAD_LETTER_KEY_ARN);
+    expect(queue.sqs_managed_sse_enabled).toBeUndefined();
+  });
+
+  it('reserves the callbacker concurrency given', () => {
+    expect(lambdaFunction(overrides).reserved_concurrent_executions).toBe(5);
+  });
+
+  it('associates the web ACL given with the API stage', () => {
+    // GIVEN
+    const stage = only(overrides, 'aws_api_gateway_stage');
+    // WHEN
+    const association = only(overrides, 'aws_wafv2_web_acl_association').config;
+    // THEN
+    expect(association).toMatchObject({ web_acl_arn: WEB_ACL_ARN, resource_arn: reference(stage, 'arn') });
+  });
+
+  it('has Athena write results with SSE-KMS under the results key', () => {
+    // GIVEN
+    const states = renderedOverrides.definition.States as Record<string, { Parameters?: Record<string, unknown> }>;
+    // WHEN
+    const start = Object.values(states).find((s) => (s as { Resource?: string }).Resource?.endsWith(':athena:startQueryExecution.sync'));
+    // THEN
+    expect(start?.Parameters?.ResultConfiguration).toEqual({
+      OutputLocation: BASE_PROPS.outputLocation,
+      EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: RESULTS_KEY_ARN },
+    });
+  });
+
+  it.each([
+    ['stateMachine', ['kms:GenerateDataKey', 'kms:Decrypt']],
+    ['presigner', ['kms:Decrypt']],
+  ] as const)('grants the %s role exactly %j on the results key', (key, actions) => {
+    // GIVEN
+    const role = renderedOverrides.roles[key];
+    // WHEN
+    const onKey = (role?.inline ?? []).flatMap((p) => p.Statement).filter((s) => ([] as string[]).concat(s.Resource ?? []).includes(RESULTS_KEY_ARN));
+    // THEN
+    expect(onKey.flatMap((s) => ([] as string[]).concat(s.Action ?? [])).sort()).toEqual([...actions].sort());
+  });
+
+  it('tags every taggable resource with the tags given, next to ManagedBy', () => {
+    // GIVEN
+    const taggable = resources(overrides).filter((r: Resource) => isTaggable(r.type));
+    const expected = { ManagedBy: 'cdktf-async-athena-query', ...OVERRIDE_TAGS };
+    // WHEN
+    const mistagged = taggable.filter((r) => !isDeepStrictEqual(r.config.tags, expected));
+    // THEN
+    expect(taggable.map((r) => r.type)).toEqual(expect.arrayContaining(['aws_iam_role', 'aws_lambda_function', 'aws_sfn_state_machine', 'aws_sqs_queue', 'aws_secretsmanager_secret', 'aws_api_gateway_rest_api', 'aws_api_gateway_stage', 'aws_cloudwatch_log_group']));
+    expect(mistagged.map((r) => `${r.type}.${r.name}: ${JSON.stringify(r.config.tags)}`)).toEqual([]);
+  });
+});

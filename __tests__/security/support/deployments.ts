@@ -1,0 +1,284 @@
+/**
+ * Deployments under security test: the module's own stack (main.ts, Terraform variables, so every value is a token)
+ * and stacks built from literal props. Each is synthesized once per test file and rendered with the real `terraform`
+ * binary, so policies are checked exactly as Terraform would send them to AWS. Test helper; not a suite.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { App, TerraformStack } from 'cdktf';
+import { AsyncAthenaQuery, type AsyncAthenaQueryProps } from '../../../constructs';
+import {
+  evaluateInStack,
+  findResources,
+  readSynthesizedStack,
+  type SynthesizedStack,
+  synthesizeMainStack,
+} from '../../../twin/synthesized-stack';
+import type { PolicyDocument } from './policies';
+
+/** The account every stand-in ARN lives in (the twin's default). */
+export const ACCOUNT_ID = '123456789012';
+/** A neighbouring account. */
+export const OTHER_ACCOUNT_ID = '210987654321';
+/** The region every stand-in ARN lives in (the twin's default). */
+export const REGION = 'us-east-1';
+
+/** The name prefix every deployment under test uses, so rows name the same physical resources on both paths. */
+export const NAME_PREFIX = 'async-athena';
+export const WORK_GROUP = 'analytics';
+export const RESULTS_BUCKET = 'results-bucket';
+export const RESULTS_PREFIX = 'athena/';
+export const OUTPUT_LOCATION = `s3://${RESULTS_BUCKET}/${RESULTS_PREFIX}`;
+
+/** Customer-managed keys given as literal props. */
+export const RESULTS_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+export const DEAD_LETTER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/2234abcd-12ab-34cd-56ef-1234567890ab`;
+export const LOGS_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/3234abcd-12ab-34cd-56ef-1234567890ab`;
+export const WEB_ACL_ARN = `arn:aws:wafv2:${REGION}:${ACCOUNT_ID}:regional/webacl/async-athena-api/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`;
+
+/** The smallest valid literal props. */
+export const BASE_PROPS: AsyncAthenaQueryProps = { workGroup: WORK_GROUP, outputLocation: OUTPUT_LOCATION, namePrefix: NAME_PREFIX };
+
+/** Values for main.ts's Terraform variables, matching {@link BASE_PROPS}. */
+export const MAIN_VARIABLES: Readonly<Record<string, unknown>> = {
+  workgroup: WORK_GROUP,
+  output_location: OUTPUT_LOCATION,
+  name_prefix: NAME_PREFIX,
+  presign_expiry_seconds: 3600,
+};
+
+/** Temporary folders of one test file, removed in `afterAll`. */
+export class ScratchDirectories {
+  private readonly made: string[] = [];
+
+  /** A new empty folder. */
+  public make(label: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `security-${label}-`));
+    this.made.push(dir);
+    return dir;
+  }
+
+  /** Removes every folder made. */
+  public removeAll(): void {
+    for (const dir of this.made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Synthesizes main.ts's stack (the Terraform-module path: every input is a variable). */
+export function synthesizeModuleStack(outdir: string): SynthesizedStack {
+  return synthesizeMainStack(outdir);
+}
+
+/** Synthesizes one stack per entry, each holding one AsyncAthenaQuery built from literal props, in one app. */
+export function synthesizeLiteralStacks<K extends string>(outdir: string, propsByStack: Readonly<Record<K, AsyncAthenaQueryProps>>): Record<K, SynthesizedStack> {
+  const app = new App({ outdir });
+  for (const [name, props] of Object.entries(propsByStack) as [K, AsyncAthenaQueryProps][]) {
+    const stack = new TerraformStack(app, name);
+    new AwsProvider(stack, 'aws', { region: REGION });
+    new ArchiveProvider(stack, 'archive');
+    new AsyncAthenaQuery(stack, 'AsyncAthenaQuery', props);
+  }
+  app.synth();
+  return Object.fromEntries(
+    Object.keys(propsByStack).map((name) => [name, readSynthesizedStack(path.join(outdir, 'stacks', name))]),
+  ) as Record<K, SynthesizedStack>;
+}
+
+/** The roles the module creates, by the construct path they are created at. */
+export const ROLE_PATHS = {
+  stateMachine: '/Queries/Role',
+  callbacker: '/Callbacker/Role',
+  presigner: '/Callbacker/PresignerRole',
+  api: '/Api/Role',
+  apiGatewayAccount: '/ApiGatewayAccountRole',
+} as const;
+
+export type RoleKey = keyof typeof ROLE_PATHS;
+
+/** One role as Terraform would create it. */
+export interface RenderedRole {
+  /** Terraform address, `aws_iam_role.<name>`. */
+  readonly address: string;
+  readonly name: string;
+  readonly arn: string;
+  /** `assume_role_policy`. */
+  readonly trust: PolicyDocument;
+  /** Inline policies (`aws_iam_role_policy`). */
+  readonly inline: readonly PolicyDocument[];
+  /** ARNs of attached managed policies (`aws_iam_role_policy_attachment`). */
+  readonly attachedPolicyArns: readonly string[];
+}
+
+/** ARNs of the deployment's own resources, as Terraform would render them. */
+export interface RenderedArns {
+  readonly stateMachine: string;
+  readonly callbackerFunction: string;
+  readonly deadLetterQueue: string;
+  readonly signingSecret: string;
+  readonly callbackerLogGroup: string;
+  readonly stateMachineLogGroup: string;
+  readonly apiAccessLogGroup: string;
+}
+
+/** A deployment, rendered. */
+export interface RenderedDeployment {
+  /** Readable name for test titles. */
+  readonly label: string;
+  readonly stack: SynthesizedStack;
+  readonly roles: Readonly<Partial<Record<RoleKey, RenderedRole>>>;
+  readonly arns: RenderedArns;
+  /** The state machine definition (ASL), parsed. */
+  readonly definition: Record<string, unknown>;
+}
+
+/** The construct path of a synthesized resource (cdktf writes it under `//.metadata.path`). */
+export function constructPath(config: Record<string, unknown>): string {
+  const meta = config['//'] as { metadata?: { path?: string } } | undefined;
+  return meta?.metadata?.path ?? '';
+}
+
+/** The one resource of a type whose construct path ends with a suffix; throws when there is not exactly one. */
+export function resourceAt(stack: SynthesizedStack, type: string, pathSuffix: string): { name: string; config: Record<string, unknown> } {
+  const found = Object.entries(findResources(stack, type)).filter(([, config]) => constructPath(config).endsWith(pathSuffix));
+  if (found.length !== 1) throw new Error(`Expected one ${type} at *${pathSuffix}, found ${found.length}`);
+  return { name: found[0][0], config: found[0][1] };
+}
+
+/**
+ * The stack, with one unused variable when it has none: Terraform rejects an empty `"variable": {}` block, which is
+ * what the scratch configuration gets for a stack built from literal props only.
+ */
+export function withSomeVariable(stack: SynthesizedStack): SynthesizedStack {
+  if (Object.keys(stack.json.variable ?? {}).length > 0) return stack;
+  return { ...stack, json: { ...stack.json, variable: { unused_stand_in: { type: 'string', default: '' } } } };
+}
+
+const ROLE_REFERENCE = /^\$\{aws_iam_role\.([A-Za-z0-9_]+)\.(id|name)\}$/;
+
+function roleKeyOf(config: Record<string, unknown>): RoleKey {
+  const p = constructPath(config);
+  const key = (Object.keys(ROLE_PATHS) as RoleKey[]).find((k) => p.endsWith(ROLE_PATHS[k]));
+  // A role the tests do not know about would escape every expectation: fail loudly instead.
+  if (!key) throw new Error(`Unknown IAM role at ${p}: add it to ROLE_PATHS and give it rows`);
+  return key;
+}
+
+function roleOfAttachment(type: string, name: string, config: Record<string, unknown>): string {
+  const match = ROLE_REFERENCE.exec(String(config.role));
+  if (!match) throw new Error(`${type}.${name} is attached to ${String(config.role)}, not to a role of this stack`);
+  return match[1];
+}
+
+/**
+ * Renders every role (trust, inline and attached policies) and the resource ARNs rows refer to, with one Terraform run.
+ */
+export function renderDeployment(
+  label: string,
+  stack: SynthesizedStack,
+  variables: Readonly<Record<string, unknown>> = {},
+): RenderedDeployment {
+  const roles = findResources(stack, 'aws_iam_role');
+  const inline = findResources(stack, 'aws_iam_role_policy');
+  const attachments = findResources(stack, 'aws_iam_role_policy_attachment');
+  const expressions = {
+    roles: Object.fromEntries(
+      Object.entries(roles).map(([name, config]) => [name, { name: config.name, arn: `\${aws_iam_role.${name}.arn}`, trust: config.assume_role_policy }]),
+    ),
+    inline: Object.fromEntries(Object.entries(inline).map(([name, config]) => [name, config.policy])),
+    attached: Object.fromEntries(Object.entries(attachments).map(([name, config]) => [name, config.policy_arn])),
+    arns: {
+      stateMachine: `\${aws_sfn_state_machine.${resourceAt(stack, 'aws_sfn_state_machine', '/Queries/StateMachine').name}.arn}`,
+      callbackerFunction: `\${aws_lambda_function.${resourceAt(stack, 'aws_lambda_function', '/Callbacker/Function').name}.arn}`,
+      deadLetterQueue: `\${aws_sqs_queue.${resourceAt(stack, 'aws_sqs_queue', '/DeadLetterQueue/Queue').name}.arn}`,
+      signingSecret: `\${aws_secretsmanager_secret.${resourceAt(stack, 'aws_secretsmanager_secret', '/SigningSecret/Secret').name}.arn}`,
+      callbackerLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Callbacker/LogGroup').name}.arn}`,
+      stateMachineLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Queries/LogGroup').name}.arn}`,
+      apiAccessLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Api/AccessLogGroup').name}.arn}`,
+    },
+    definition: resourceAt(stack, 'aws_sfn_state_machine', '/Queries/StateMachine').config.definition,
+  };
+  const out = evaluateInStack(withSomeVariable(stack), expressions, { variables, accountId: ACCOUNT_ID, region: REGION });
+  const renderedRoles = out.roles as Record<string, { name: string; arn: string; trust: string }>;
+  const renderedInline = out.inline as Record<string, string>;
+  const renderedAttached = out.attached as Record<string, string>;
+
+  const byRole: Partial<Record<RoleKey, RenderedRole>> = {};
+  for (const [name, config] of Object.entries(roles)) {
+    const key = roleKeyOf(config);
+    const policies = Object.entries(inline)
+      .filter(([policyName, policy]) => roleOfAttachment('aws_iam_role_policy', policyName, policy) === name)
+      .map(([policyName]) => JSON.parse(renderedInline[policyName]) as PolicyDocument);
+    const attachedPolicyArns = Object.entries(attachments)
+      .filter(([attachmentName, attachment]) => roleOfAttachment('aws_iam_role_policy_attachment', attachmentName, attachment) === name)
+      .map(([attachmentName]) => renderedAttached[attachmentName]);
+    byRole[key] = {
+      address: `aws_iam_role.${name}`,
+      name: renderedRoles[name].name,
+      arn: renderedRoles[name].arn,
+      trust: JSON.parse(renderedRoles[name].trust) as PolicyDocument,
+      inline: policies,
+      attachedPolicyArns,
+    };
+  }
+  return {
+    label,
+    stack,
+    roles: byRole,
+    arns: out.arns as RenderedArns,
+    definition: JSON.parse(out.definition as string) as Record<string, unknown>,
+  };
+}
+
+/** The role of a deployment, failing when the deployment has none of that kind. */
+export function roleOf(deployment: RenderedDeployment, key: RoleKey): RenderedRole {
+  const role = deployment.roles[key];
+  if (!role) throw new Error(`${deployment.label} has no ${key} role`);
+  return role;
+}
+
+/** A deployment to put under test: main.ts's module stack (no props: Terraform variables) or literal props. */
+export interface DeploymentSpec {
+  readonly label: string;
+  /** Literal props; undefined for main.ts's stack, whose inputs are Terraform variables ({@link MAIN_VARIABLES}). */
+  readonly props?: AsyncAthenaQueryProps;
+}
+
+/** Source data a query may read, given to the deployment with every option. */
+export const SOURCE_DATA_LOCATION = 's3://source-data/sales/';
+
+/** The deployments every IAM expectation must hold for. */
+export const DEPLOYMENT_SPECS: readonly DeploymentSpec[] = [
+  { label: 'module stack (Terraform variables)' },
+  { label: 'literal props', props: BASE_PROPS },
+  {
+    label: 'literal props with KMS keys and a database',
+    props: { ...BASE_PROPS, resultsKmsKeyArn: RESULTS_KEY_ARN, deadLetterQueueKmsKeyArn: DEAD_LETTER_KEY_ARN, database: 'sales' },
+  },
+  {
+    label: 'literal props with source data and the account logging role',
+    props: { ...BASE_PROPS, sourceDataLocations: [SOURCE_DATA_LOCATION], glueDatabases: ['sales', 'marketing'], manageApiGatewayAccountRole: true },
+  },
+];
+
+/** Synthesizes and renders every deployment of {@link DEPLOYMENT_SPECS}: two synths and one Terraform run each. */
+export function renderDeployments(scratch: ScratchDirectories, specs: readonly DeploymentSpec[] = DEPLOYMENT_SPECS): Map<string, RenderedDeployment> {
+  const literal = specs.filter((s) => s.props !== undefined);
+  const stackName = (i: number) => `literal-${i}`;
+  const literalStacks = synthesizeLiteralStacks(
+    scratch.make('literal'),
+    Object.fromEntries(literal.map((s, i) => [stackName(i), s.props as AsyncAthenaQueryProps])),
+  );
+  const rendered = new Map<string, RenderedDeployment>();
+  for (const spec of specs) {
+    if (spec.props === undefined) {
+      const stack = synthesizeModuleStack(scratch.make('module'));
+      rendered.set(spec.label, renderDeployment(spec.label, stack, MAIN_VARIABLES));
+    } else {
+      rendered.set(spec.label, renderDeployment(spec.label, literalStacks[stackName(literal.indexOf(spec))]));
+    }
+  }
+  return rendered;
+}
