@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { type BuildOptions, buildSync, type TsconfigRaw, version as esbuildVersion } from 'esbuild';
+import { BundleCache, cacheKeyOf } from './bundle-cache';
 
 /** The callbacker bundle written to disk: one minified CommonJS file, `index.js`, exporting `handler`. */
 export interface CallbackerBundle {
@@ -27,7 +28,9 @@ export interface BundleCallbackerOptions {
   /**
    * Where to write the bundle directory.
    *
-   * @default - a content-addressed folder under the OS temp directory
+   * Bundles go into content-addressed subfolders; the on-disk bundle cache lives in its `cache/` subfolder.
+   *
+   * @default - `cdktf-async-athena-query-bundles` in the OS temp directory
    */
   readonly outputRoot?: string;
 }
@@ -40,6 +43,7 @@ const FIXED_MTIME = new Date('1980-01-01T00:00:00Z');
 
 const PACKAGE_NAME = 'cdktf-async-athena-query';
 
+/** Bundles made by this process, by entry and output root. */
 const cache = new Map<string, CallbackerBundle>();
 
 /**
@@ -69,23 +73,20 @@ export function packageUserAgent(): string {
 }
 
 /**
- * Bundles the callbacker with esbuild, for the Lambda `nodejs22.x` runtime.
- *
- * The AWS SDK clients are bundled rather than taken from the runtime, so the SDK version is the one this package's
- * lock file pins. The output is deterministic (same sources and lock file, same bytes), and the file's mtime is
- * pinned so zips of it are deterministic too. Bundles are cached per process: stacks with several instances bundle
- * once.
+ * The TypeScript settings the bundle is compiled with, given explicitly so no tsconfig.json is read: the bundle is
+ * the same from this repository and from an installed copy (which ships no tsconfig), and the cache below has no
+ * hidden input.
  */
-export function bundleCallbacker(options: BundleCallbackerOptions = {}): CallbackerBundle {
-  const entry = options.entry ?? path.join(packageRoot(), 'handler', 'index.ts');
-  const outputRoot = options.outputRoot ?? path.join(os.tmpdir(), `${PACKAGE_NAME}-bundles`);
-  const key = `${entry}\0${outputRoot}`;
-  const cached = cache.get(key);
-  if (cached && fs.existsSync(cached.file)) return cached;
+const TSCONFIG: TsconfigRaw = { compilerOptions: { target: 'ES2022', strict: true, useDefineForClassFields: true } };
 
-  const userAgent = packageUserAgent();
-  const result = buildSync({
+/**
+ * The esbuild options of the callbacker bundle; everything that shapes the output bytes is here or in the input
+ * files. Exported for the bench, which bundles its SDK baseline with the same options.
+ */
+export function callbackerBuildOptions(entry: string, root: string, userAgent: string): BuildOptions & { write: false; metafile: true } {
+  return {
     entryPoints: [entry],
+    absWorkingDir: root,
     bundle: true,
     minify: true,
     platform: 'node',
@@ -95,22 +96,73 @@ export function bundleCallbacker(options: BundleCallbackerOptions = {}): Callbac
     legalComments: 'none',
     sourcemap: false,
     write: false,
+    metafile: true,
     logLevel: 'silent',
+    tsconfigRaw: TSCONFIG,
     define: { __CALLBACKER_USER_AGENT__: JSON.stringify(userAgent) },
-  });
-  const bytes = result.outputFiles[0].contents;
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  };
+}
+
+function sha256Of(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes through a temporary file and a rename, so concurrent synths (jest workers) never see half a file. */
+function writeAtomically(file: string, bytes: Uint8Array | string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+  fs.writeFileSync(temporary, bytes, { mode: 0o644 });
+  fs.renameSync(temporary, file);
+}
+
+/**
+ * Writes the bundle into its content-addressed folder (unless an identical file is there) and pins mode and mtime.
+ */
+function placeBundle(bytes: Uint8Array, outputRoot: string, userAgent: string): CallbackerBundle {
+  const sha256 = sha256Of(bytes);
   const directory = path.join(outputRoot, sha256.slice(0, 32));
   const file = path.join(directory, 'index.js');
-  if (!fs.existsSync(file) || createHash('sha256').update(fs.readFileSync(file)).digest('hex') !== sha256) {
-    fs.mkdirSync(directory, { recursive: true });
-    const temporary = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, bytes, { mode: 0o644 });
-    fs.renameSync(temporary, file);
-  }
+  if (!fs.existsSync(file) || sha256Of(fs.readFileSync(file)) !== sha256) writeAtomically(file, bytes);
   fs.chmodSync(file, 0o644);
   fs.utimesSync(file, FIXED_MTIME, FIXED_MTIME);
-  const bundle: CallbackerBundle = { directory, file, sha256, userAgent };
-  cache.set(key, bundle);
+  return { directory, file, sha256, userAgent };
+}
+
+/**
+ * Bundles the callbacker with esbuild, for the Lambda `nodejs22.x` runtime.
+ *
+ * The handler uses Node built-ins only (it signs its few AWS calls itself, see handler/aws/), so the bundle holds
+ * no third-party code. The output is deterministic (same sources, same bytes), and the file's mtime is pinned so
+ * zips of it are deterministic too. Bundles are cached per process (stacks with several instances bundle once) and
+ * on disk under `outputRoot` (see ./bundle-cache.ts), so a synth whose inputs have not changed skips esbuild.
+ */
+export function bundleCallbacker(options: BundleCallbackerOptions = {}): CallbackerBundle {
+  const root = packageRoot();
+  const entry = options.entry ?? path.join(root, 'handler', 'index.ts');
+  const outputRoot = options.outputRoot ?? path.join(os.tmpdir(), `${PACKAGE_NAME}-bundles`);
+  const memoKey = `${entry}\0${outputRoot}`;
+  const memo = cache.get(memoKey);
+  if (memo && fs.existsSync(memo.file)) return memo;
+
+  const userAgent = packageUserAgent();
+  const buildConfig = callbackerBuildOptions(entry, root, userAgent);
+  const diskCache = new BundleCache(path.join(outputRoot, 'cache'), cacheKeyOf(buildConfig, esbuildVersion, entry), path.dirname(entry));
+  const hit = diskCache.lookup();
+  const bundle = hit !== undefined ? placeBundle(hit, outputRoot, userAgent) : buildAndRemember(buildConfig, root, outputRoot, userAgent, diskCache);
+  cache.set(memoKey, bundle);
+  return bundle;
+}
+
+function buildAndRemember(
+  buildConfig: BuildOptions & { write: false; metafile: true },
+  root: string,
+  outputRoot: string,
+  userAgent: string,
+  diskCache: BundleCache,
+): CallbackerBundle {
+  const result = buildSync(buildConfig);
+  const bytes = result.outputFiles[0].contents;
+  const bundle = placeBundle(bytes, outputRoot, userAgent);
+  diskCache.remember(bytes, Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input)));
   return bundle;
 }

@@ -2,7 +2,7 @@
  * The pure rules behind truthful presigned-URL expiry: how long a presigner role session to ask for, how long a URL
  * signed with given credentials really lives, and when a cached session may sign again.
  */
-import type { SigningCredentials } from './clients';
+import type { SigningCredentials } from './aws/credentials';
 
 /** STS AssumeRole accepts 900 to 43200 seconds. https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html */
 export const MIN_ROLE_SESSION_SECONDS = 900;

@@ -1,6 +1,6 @@
 /** Reads the webhook signing keys from Secrets Manager, cached per sandbox for a few minutes. */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { secretsManager } from './clients';
+import { environmentCredentials } from './aws/credentials';
+import { getSecretString } from './aws/secrets-manager';
 import { SigningSecretUnavailableError } from './errors';
 import { parseSigningSecrets } from './signing';
 
@@ -21,7 +21,7 @@ export async function getSigningKeys(secretArn: string, now: number = Date.now()
   if (cached !== undefined && cached.secretArn === secretArn && now - cached.fetchedAt < SECRET_CACHE_MILLIS) return cached.keys;
   let secretString: string | undefined;
   try {
-    ({ SecretString: secretString } = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretArn })));
+    secretString = await getSecretString(secretArn, environmentCredentials(process.env), process.env);
   } catch (error) {
     const name = error instanceof Error ? error.name : 'unknown error';
     throw new SigningSecretUnavailableError(`secretsmanager:GetSecretValue of ${secretArn} failed with ${name}`, { cause: error });

@@ -1,0 +1,80 @@
+/**
+ * The bench harness in --smoke mode: every section runs and yields well-formed rows, and the Markdown holds the
+ * machine, the command and every section. No figure is judged here: timings belong to `npm run bench`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type BenchReport, renderMarkdown, type Row } from '../../bench/report';
+import { runBench, SECTIONS } from '../../bench/run';
+import { rewriteToBarrel } from '../../bench/sections/synth';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+let report: BenchReport;
+
+beforeAll(async () => {
+  report = await runBench({ root: ROOT, smoke: true, suite: false }, 'npm run bench -- --smoke');
+}, 60_000);
+
+function isNullableNumber(value: unknown): boolean {
+  return value === null || (typeof value === 'number' && Number.isFinite(value) && value >= 0);
+}
+
+describe('npm run bench -- --smoke', () => {
+  it('reports every section, each with rows and a baseline description', () => {
+    expect(report.sections.map((s) => s.title)).toEqual(['Synth', 'Callbacker', 'Test suite']);
+    expect(report.sections).toHaveLength(SECTIONS.length);
+    for (const section of report.sections) {
+      expect(section.rows.length).toBeGreaterThan(0);
+      expect(section.baseline.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('gives rows whose ratio and verdict follow from their figures', () => {
+    const rows: Row[] = report.sections.flatMap((s) => [...s.rows]);
+    for (const r of rows) {
+      expect(r.metric).not.toBe('');
+      expect(['s', 'ms', 'MiB', 'KB']).toContain(r.unit);
+      [r.ours, r.baseline, r.ratio, r.target].forEach((value) => expect(isNullableNumber(value)).toBe(true));
+      expect(r.ratio).toBe(r.ours !== null && r.baseline !== null ? r.ours / r.baseline : null);
+      expect(r.met).toBe(r.ours !== null && r.target !== null ? r.ours <= r.target : null);
+      // A figure that is missing says why.
+      if (r.ours === null) expect(r.note).toBeDefined();
+    }
+  });
+
+  it('measures our side of every synth and callbacker metric except the CLI', () => {
+    const measured = report.sections
+      .filter((s) => s.title !== 'Test suite')
+      .flatMap((s) => s.rows)
+      .filter((r) => !r.metric.includes('cdktf CLI'));
+    expect(measured.every((r) => r.ours !== null)).toBe(true);
+    expect(report.sections[1].rows.every((r) => r.baseline !== null)).toBe(true);
+  });
+
+  it('renders Markdown with the machine, the command and every row', () => {
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain('npm run bench -- --smoke');
+    expect(markdown).toMatch(/Machine: \d+ cores \(nproc\), .+, Node v\d+/);
+    const tableRows = markdown.split('\n').filter((line) => /^\| (Synth|Callbacker|Test suite) \|/.test(line));
+    expect(tableRows).toHaveLength(report.sections.reduce((n, s) => n + s.rows.length, 0));
+    for (const section of report.sections) expect(markdown).toContain(`- **${section.title}**: `);
+  });
+});
+
+describe('the barrel baseline', () => {
+  it('rewrites every deep provider import of the compiled program to an exported barrel namespace', () => {
+    // GIVEN
+    const barrel = (pkg: string) => fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'lib', 'index.js'), 'utf8');
+    const source = 'const a = require("@cdktf/provider-aws/lib/data-aws-caller-identity");\nconst b = require("@cdktf/provider-archive/lib/data-archive-file");';
+
+    // WHEN
+    const rewritten = rewriteToBarrel(source, barrel);
+
+    // THEN
+    expect(rewritten).toBe('const a = require("@cdktf/provider-aws").dataAwsCallerIdentity;\nconst b = require("@cdktf/provider-archive").dataArchiveFile;');
+  });
+
+  it('refuses a namespace the barrel does not export', () => {
+    expect(() => rewriteToBarrel('require("@cdktf/provider-aws/lib/no-such-thing")', () => '')).toThrow(/does not export no-such-thing as noSuchThing/);
+  });
+});

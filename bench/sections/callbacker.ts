@@ -1,0 +1,166 @@
+/**
+ * Part 5, callbacker: the shipped bundle (built by bundleCallbacker()) against a naive SDK bundle
+ * (bench/fixtures/naive-callbacker.ts, built here with the same esbuild options): zipped size, cold module load in
+ * fresh processes, and presign + POST latency to a local receiver.
+ */
+import { buildSync } from 'esbuild';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { bundleCallbacker, callbackerBuildOptions } from '../../constructs/callbacker-bundle';
+import type { DeliveryRequest, DeliveryResult } from '../../handler/types';
+import { succeededEvent } from '../../__tests__/support/callbacker-events';
+import { type LocalReceiver, startReceiver } from '../../__tests__/support/local-receiver';
+import { type LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from '../../__tests__/support/local-s3';
+import { type LocalSecretsManager, startLocalSecretsManager } from '../../__tests__/support/local-secrets-manager';
+import { type LocalSts, startLocalSts } from '../../__tests__/support/local-sts';
+import { row, type SectionReport } from '../report';
+import { runNode } from '../support/processes';
+import { median, percentile } from '../support/stats';
+import { zippedSize } from '../support/zip';
+import type { BenchOptions } from './section';
+
+export const ZIP_TARGET_KB = 150;
+export const LOAD_TARGET_MS = 50;
+export const P50_TARGET_MS = 10;
+
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/bench-presigner';
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-signing-AbCdEf';
+const SECRET = `whsec_${Buffer.from('bench signing key of 32 bytes!!!').toString('base64')}`;
+const RESULT_KEY = 'athena/bench-qid.csv';
+
+type Handler = (event: DeliveryRequest) => Promise<DeliveryResult | { StatusCode: number }>;
+
+/** Prints the milliseconds `require` of the file takes in this fresh process. */
+const LOAD_SCRIPT = `const { performance } = require('perf_hooks'); const t = performance.now(); require(process.argv[1]); process.stdout.write(String(performance.now() - t));`;
+
+/** Bundles the SDK baseline with the callbacker's own esbuild options. */
+function buildNaiveBundle(root: string, directory: string): string {
+  const options = callbackerBuildOptions(path.join(root, 'bench', 'fixtures', 'naive-callbacker.ts'), root, 'bench/0');
+  const result = buildSync(options);
+  const file = path.join(directory, 'index.js');
+  fs.writeFileSync(file, result.outputFiles[0].contents);
+  return file;
+}
+
+function loadEnv(): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+  return { ...base, NODE_NO_WARNINGS: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+}
+
+/** Median `require` time over `runs` fresh processes per bundle, interleaved. */
+function coldLoads(files: readonly string[], runs: number, root: string): number[][] {
+  const samples = files.map((): number[] => []);
+  for (let i = 0; i < runs; i += 1) {
+    files.forEach((file, index) => samples[index].push(Number(runNode(['-e', LOAD_SCRIPT, file], { cwd: root, env: loadEnv() }))));
+  }
+  return samples;
+}
+
+/** The local services a delivery touches: S3 (to check the URL works), STS, Secrets Manager and the receiver. */
+interface Services {
+  readonly s3: LocalS3;
+  readonly sts: LocalSts;
+  readonly secrets: LocalSecretsManager;
+  readonly receiver: LocalReceiver;
+}
+
+async function startServices(): Promise<Services> {
+  const [s3, sts, secrets, receiver] = await Promise.all([
+    startLocalS3(['results']),
+    startLocalSts(S3RVER_CREDENTIALS),
+    startLocalSecretsManager(),
+    startReceiver(),
+  ]);
+  await s3.putObject('results', RESULT_KEY, '"id"\n"1"\n');
+  secrets.setSecret(SECRET_ARN, SECRET);
+  return { s3, sts, secrets, receiver };
+}
+
+/** The environment of a deployed callbacker (presigner role, signing on), pointed at the local services. */
+function handlerEnv(services: Services): NodeJS.ProcessEnv {
+  return {
+    ...loadEnv(),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: services.s3.endpoint,
+    AWS_ENDPOINT_URL_STS: services.sts.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: services.secrets.endpoint,
+    AWS_CONFIG_FILE: '/nonexistent/bench/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/bench/credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    PRESIGN_EXPIRY_SECONDS: '3600',
+    PRESIGNER_ROLE_ARN: ROLE_ARN,
+    WEBHOOK_SIGNING: 'enabled',
+    WEBHOOK_SECRET_ARN: SECRET_ARN,
+    DANGEROUSLY_ALLOW_LOOPBACK_HTTP_CALLBACKS: 'true',
+    CALLBACK_ALLOWED_PORTS: String(services.receiver.port),
+  };
+}
+
+/**
+ * Loads the bundle in this process and times `calls` sequential invocations after one unmeasured warm-up (which
+ * assumes the role, reads the secret and resolves the SDK's credentials). Checks that the last URL downloads.
+ */
+async function invocationLatencies(file: string, services: Services, calls: number): Promise<number[]> {
+  const saved = { env: process.env, log: console.log };
+  process.env = handlerEnv(services);
+  // The real handler logs one line per delivery; a thousand lines would only measure the terminal.
+  console.log = () => undefined;
+  try {
+    const { handler } = require(file) as { handler: Handler };
+    const event = succeededEvent({ callbackUrl: services.receiver.url(), outputLocation: `s3://results/${RESULT_KEY}` });
+    await handler(event);
+    const samples: number[] = [];
+    for (let i = 0; i < calls; i += 1) {
+      const started = performance.now();
+      const result = await handler(event);
+      samples.push(performance.now() - started);
+      if (result.StatusCode !== 204) throw new Error(`${file} delivery ${i} got ${result.StatusCode}`);
+    }
+    const last = services.receiver.requests[services.receiver.requests.length - 1];
+    const url = (JSON.parse(last.body) as { QueryResult: { PresignedUrl: string } }).QueryResult.PresignedUrl;
+    const download = await fetch(url);
+    if (download.status !== 200) throw new Error(`The presigned URL from ${file} answered ${download.status}: the benchmark measured a broken path`);
+    return samples;
+  } finally {
+    process.env = saved.env;
+    console.log = saved.log;
+  }
+}
+
+export async function callbackerSection(options: BenchOptions): Promise<SectionReport> {
+  const { root } = options;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-callbacker-'));
+  const services = await startServices();
+  try {
+    const ours = bundleCallbacker({ outputRoot: path.join(scratch, 'ours') }).file;
+    const naive = buildNaiveBundle(root, fs.mkdtempSync(path.join(scratch, 'naive-')));
+    const [oursBytes, naiveBytes] = [fs.readFileSync(ours), fs.readFileSync(naive)];
+    const [oursLoads, naiveLoads] = coldLoads([ours, naive], options.smoke ? 2 : 15, root);
+    const calls = options.smoke ? 20 : 1000;
+    const oursLatency = await invocationLatencies(ours, services, calls);
+    const naiveLatency = await invocationLatencies(naive, services, calls);
+    return {
+      title: 'Callbacker',
+      baseline:
+        'a naive bundle of bench/fixtures/naive-callbacker.ts (@aws-sdk/client-s3 GetObjectCommand + getSignedUrl, then a fetch POST), ' +
+        'built in the run with the callbacker\'s own esbuild options. Sizes in KB of 1000 bytes; the zip is one file deflated at level 9 ' +
+        `(within 1% of \`zip -9\`). Load: \`require\` of the bundle in a fresh \`node\` process, median of ${options.smoke ? 2 : 15} interleaved runs. ` +
+        `Latency: ${calls} sequential invocations in one process after one unmeasured warm-up, against @20minutes/s3rver, a local STS, ` +
+        'a local Secrets Manager and a local receiver on 127.0.0.1 (presigner role and signing on, as deployed); the last URL must download.',
+      rows: [
+        row({ metric: 'bundle size', unit: 'KB', ours: oursBytes.length / 1000, baseline: naiveBytes.length / 1000 }),
+        row({ metric: 'zipped bundle size', unit: 'KB', ours: zippedSize('index.js', oursBytes) / 1000, baseline: zippedSize('index.js', naiveBytes) / 1000, target: ZIP_TARGET_KB }),
+        row({ metric: 'cold module load', unit: 'ms', ours: median(oursLoads), baseline: median(naiveLoads), target: LOAD_TARGET_MS }),
+        row({ metric: 'presign + POST latency p50', unit: 'ms', ours: percentile(oursLatency, 50), baseline: percentile(naiveLatency, 50), target: P50_TARGET_MS }),
+        row({ metric: 'presign + POST latency p99', unit: 'ms', ours: percentile(oursLatency, 99), baseline: percentile(naiveLatency, 99) }),
+      ],
+    };
+  } finally {
+    await Promise.all([services.s3.close(), services.sts.close(), services.secrets.close(), services.receiver.close()]);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
