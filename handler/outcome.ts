@@ -120,6 +120,41 @@ function queryExecutionInCause(cause: string): Record<string, unknown> | undefin
 }
 
 /**
+ * Step Functions cuts error causes at 32,768 characters, and Athena's JSON puts the query text before the status, so
+ * the Cause of a failed long query is cut JSON. Its leading QueryExecutionId survives; the state and reason survive
+ * only when the cut comes after them. https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+ */
+export const MAX_CAUSE_LENGTH = 32768;
+
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads what survives of a cut GetQueryExecution Cause; undefined when the Cause is not one. */
+function queryExecutionInCutCause(cause: string): Pick<NormalisedOutcome, 'state' | 'stateChangeReason' | 'queryExecutionId'> | undefined {
+  if (!/^\s*\{\s*"QueryExecution"\s*:\s*\{/.test(cause) || isValidJson(cause)) return undefined;
+  // An unescaped `"Name"` can only be a key or a value of Athena's JSON, never text inside the (escaped) query.
+  const id = /"QueryExecutionId"\s*:\s*"([^"\\]+)"/.exec(cause)?.[1];
+  const state = /"State"\s*:\s*"(FAILED|CANCELLED)"/.exec(cause)?.[1] as QueryState | undefined;
+  const reasonLiteral = /"StateChangeReason"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(cause)?.[1];
+  const reason = reasonLiteral === undefined ? undefined : (JSON.parse(reasonLiteral) as string);
+  return {
+    state: state ?? 'FAILED',
+    ...(id !== undefined && { queryExecutionId: id }),
+    stateChangeReason: truncate(
+      reason ??
+        `Athena's failure reason was cut off: Step Functions keeps only the first ${MAX_CAUSE_LENGTH} characters of an error cause, ` +
+          `and the query text comes first. Look up query execution ${id ?? '(id not in the cause)'} in Athena for the reason.`,
+    ),
+  };
+}
+
+/**
  * Turns the QueryOutcome of the event into a NormalisedOutcome.
  *
  * @param outcome the event's QueryOutcome
@@ -143,6 +178,10 @@ export function normaliseOutcome(outcome: object, executionStartTime: number, no
   const execution = queryExecutionInCause(cause);
   if (execution !== undefined) {
     return fromQueryExecution('QueryOutcome.Cause.QueryExecution', execution, ['FAILED', 'CANCELLED'], executionStartTime, now);
+  }
+  const cut = queryExecutionInCutCause(cause);
+  if (cut !== undefined) {
+    return { submissionDateTime: executionStartTime, completionDateTime: now, ...cut };
   }
   return {
     state: 'FAILED',

@@ -5,6 +5,7 @@ import {
   buildRequestModel,
   buildStartExecutionTemplate,
   MAX_QUERY_BYTES,
+  MAX_QUERY_CHARACTERS,
 } from '../../constructs/builders/api-contract';
 
 describe('buildStartExecutionTemplate', () => {
@@ -49,8 +50,31 @@ describe('buildRequestModel', () => {
     ['an oversize CallbackUrl', { Query: 'SELECT 1', CallbackUrl: `https://a.example/${'x'.repeat(2048)}` }],
     ['an extra field', { Query: 'SELECT 1', CallbackUrl: 'https://a.example', Extra: true }],
     ['an array body', [{ Query: 'SELECT 1', CallbackUrl: 'https://a.example' }]],
+    ['a Query over MAX_QUERY_CHARACTERS', { Query: 'x'.repeat(MAX_QUERY_CHARACTERS + 1), CallbackUrl: 'https://a.example' }],
+    ['a Query with a C0 control character', { Query: 'SELECT 1 \u0001', CallbackUrl: 'https://a.example' }],
+    ['a CallbackUrl with a non-ASCII host', { Query: 'SELECT 1', CallbackUrl: 'https://ü.example/' }],
+    ['a CallbackUrl with a control character', { Query: 'SELECT 1', CallbackUrl: 'https://a.example/\u0001' }],
   ])('rejects %s', (_name, body) => {
     expect(validate(body)).toBe(false);
+  });
+
+  it('accepts a Query of MAX_QUERY_CHARACTERS four-byte characters with tabs and newlines', () => {
+    const query = `SELECT\t1\r\n${'😀'.repeat(MAX_QUERY_CHARACTERS - 10)}`;
+    expect(Array.from(query)).toHaveLength(MAX_QUERY_CHARACTERS);
+    expect(validate({ Query: query, CallbackUrl: 'https://a.example:8443/hook?x=1' })).toBe(true);
+  });
+
+  it('keeps the largest accepted query, callback URL and error cause under the 256 KiB Step Functions payload limit', () => {
+    // GIVEN the dead-letter record, the largest payload the state machine builds
+    const worstQuery = '😀'.repeat(MAX_QUERY_CHARACTERS);
+    const record = {
+      ExecutionArn: `arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:${'n'.repeat(80)}:${'e'.repeat(80)}`,
+      CallbackUrl: `https://a.example/${'"'.repeat(2048 - 18)}`,
+      QueryOutcome: { QueryExecution: { QueryExecutionId: 'x'.repeat(36), Query: worstQuery, Padding: 'p'.repeat(2000) } },
+      LastError: { Error: 'CallbackRetryableError', Cause: '"'.repeat(32768) },
+    };
+    // THEN
+    expect(Buffer.byteLength(JSON.stringify(record), 'utf8')).toBeLessThan(262144);
   });
 
   it('is draft-04, the dialect API Gateway models use', () => {

@@ -83,7 +83,7 @@ describe('buildQueryDefinition', () => {
     // WHEN
     const definition = buildQueryDefinition(options);
     // THEN
-    expect(task(definition, STATE_NAMES.startQuery).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: STATE_NAMES.wrapQueryFailure }]);
+    expect(task(definition, STATE_NAMES.startQuery).Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: STATE_NAMES.wrapQueryFailure }]);
     expect(definition.States[STATE_NAMES.wrapQueryFailure]).toMatchObject({ Type: 'Pass', Parameters: { 'QueryOutcome.$': '$' }, Next: STATE_NAMES.deliverCallback });
   });
 

@@ -237,3 +237,38 @@ describe('parseDeliveryRequest', () => {
     expect(parse).toThrow('The event must be a JSON object, got "{\\"ExecutionArn\\":\\"x\\"}"');
   });
 });
+
+describe('normaliseOutcome with a cause cut by Step Functions', () => {
+  const longQuery = `SELECT "State":"CANCELLED" FROM t WHERE x = '${'y'.repeat(40000)}'`;
+  const athenaJson = JSON.stringify({
+    QueryExecution: {
+      QueryExecutionId: 'qe-long-1',
+      Query: longQuery,
+      Status: { State: 'FAILED', StateChangeReason: 'COLUMN_NOT_FOUND: line 1:8', SubmissionDateTime: 1, CompletionDateTime: 2 },
+    },
+  });
+
+  it('keeps the query execution id and says the reason was cut when the cut falls inside the query text', () => {
+    // GIVEN
+    const cut = athenaJson.slice(0, 32768);
+    // WHEN
+    const outcome = normaliseOutcome({ Error: 'States.TaskFailed', Cause: cut }, 1000, 2000);
+    // THEN
+    expect(outcome).toEqual({
+      state: 'FAILED',
+      queryExecutionId: 'qe-long-1',
+      submissionDateTime: 1000,
+      completionDateTime: 2000,
+      stateChangeReason: expect.stringMatching(/^Athena's failure reason was cut off: .* Look up query execution qe-long-1 in Athena/),
+    });
+  });
+
+  it('reads the state and reason when they come before the cut', () => {
+    // GIVEN
+    const reordered = `{"QueryExecution":{"QueryExecutionId":"qe-2","Status":{"State":"CANCELLED","StateChangeReason":"Query was cancelled by \\"ops\\""},"Query":"${'z'.repeat(40000)}`;
+    // WHEN
+    const outcome = normaliseOutcome({ Error: 'States.TaskFailed', Cause: reordered.slice(0, 32768) }, 1000, 2000);
+    // THEN
+    expect(outcome).toMatchObject({ state: 'CANCELLED', queryExecutionId: 'qe-2', stateChangeReason: 'Query was cancelled by "ops"' });
+  });
+});

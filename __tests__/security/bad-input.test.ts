@@ -6,7 +6,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import { App, TerraformStack } from 'cdktf';
 import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, NamePrefixCollisionError } from '../../constructs';
-import { buildRequestModel, MAX_CALLBACK_URL_LENGTH, MAX_QUERY_BYTES } from '../../constructs/builders/api-contract';
+import { buildRequestModel, MAX_CALLBACK_URL_LENGTH, MAX_QUERY_CHARACTERS } from '../../constructs/builders/api-contract';
 import { MAX_NAME_PREFIX_LENGTH } from '../../constructs/builders/naming';
 import { evaluateInStack, type SynthesizedStack, TerraformEvaluationError } from '../../twin/synthesized-stack';
 import { BASE_PROPS, MAIN_VARIABLES, ScratchDirectories, synthesizeModuleStack } from './support/deployments';
@@ -240,7 +240,7 @@ describe('Terraform variables', () => {
  * Keywords the request model may use: their meaning is the same in JSON Schema draft-04 (API Gateway's dialect) and
  * in the draft ajv implements, so ajv's verdict is API Gateway's.
  */
-const DRAFT4_COMPATIBLE_KEYWORDS = new Set(['$schema', 'title', 'description', 'type', 'required', 'additionalProperties', 'properties', 'minLength', 'maxLength', 'pattern']);
+const DRAFT4_COMPATIBLE_KEYWORDS = new Set(['$schema', 'title', 'description', 'type', 'required', 'additionalProperties', 'properties', 'minLength', 'maxLength', 'pattern', 'allOf']);
 
 function keywordsOf(schema: unknown): string[] {
   if (!schema || typeof schema !== 'object') return [];
@@ -276,7 +276,8 @@ describe('API request bodies', () => {
     ['an empty query', { ...VALID, Query: '' }],
     ['a query of white space only', { ...VALID, Query: ' \n\t ' }],
     ['a query that is not a string', { ...VALID, Query: 42 }],
-    ['a query longer than Athena accepts', { ...VALID, Query: 'x'.repeat(MAX_QUERY_BYTES + 1) }],
+    ['a query longer than Step Functions payloads allow', { ...VALID, Query: 'x'.repeat(MAX_QUERY_CHARACTERS + 1) }],
+    ['a query with a C0 control character', { ...VALID, Query: 'SELECT 1 -- \u0000' }],
     ['a plain-http callback URL', { ...VALID, CallbackUrl: 'http://hooks.example.com/athena' }],
     ['a callback URL of another scheme', { ...VALID, CallbackUrl: 'file:///etc/passwd' }],
     ['a javascript: callback URL', { ...VALID, CallbackUrl: 'javascript:alert(1)' }],
@@ -296,7 +297,7 @@ describe('API request bodies', () => {
     ['the smallest valid body', VALID],
     ['a query with apostrophes and non-ASCII text', { ...VALID, Query: "SELECT 'café' AS name" }],
     ['a callback URL with a port and a query string', { ...VALID, CallbackUrl: 'https://hooks.example.com:8443/athena?tenant=42#x' }],
-    ['a query of exactly the largest size', { ...VALID, Query: 'x'.repeat(MAX_QUERY_BYTES) }],
+    ['a query of exactly the largest size', { ...VALID, Query: 'x'.repeat(MAX_QUERY_CHARACTERS) }],
   ])('accepts %s', (_what, body) => {
     expect(validate(body)).toBe(true);
   });

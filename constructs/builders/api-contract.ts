@@ -15,6 +15,20 @@ export const REQUEST_CONTENT_TYPE = 'application/json';
 /** Largest query string Athena accepts, in bytes. https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html */
 export const MAX_QUERY_BYTES = 262144;
 
+/**
+ * Longest Query the API accepts, in characters: less than Athena's limit, because the query travels through Step
+ * Functions, whose state payloads are limited to 256 KiB (262,144 bytes), and a payload over it fails with
+ * States.DataLimitExceeded, which no Catch handles: the caller would get no callback and no dead-letter record.
+ *
+ * Worst case per character, as JSON in UTF-8: 4 bytes (a character outside the BMP; `"` and `\` escape to 2; C0
+ * control characters, which would escape to 6, are refused). The largest state is the dead-letter path: the query
+ * execution (45,000 x 4 = 180,000 bytes of query plus a few KB of Athena fields), the callback URL (2,048 x 2), and
+ * the callbacker's error (Step Functions keeps at most 32,768 characters of a cause, up to 65,536 bytes once
+ * escaped): about 252 KB, under 262,144.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-task-executions
+ */
+export const MAX_QUERY_CHARACTERS = 45000;
+
 /** Longest callback URL accepted. */
 export const MAX_CALLBACK_URL_LENGTH = 2048;
 
@@ -26,8 +40,7 @@ type JsonSchemaValue = string | number | boolean | JsonSchemaDraft4 | readonly J
  * The request model. API Gateway validates bodies against it (draft-04) before any execution starts.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/models-mappings-models.html
  *
- * `maxLength` counts characters; a character is 1 to 4 bytes in UTF-8, so 262144 characters may exceed Athena's byte
- * limit for non-ASCII queries: Athena then rejects the query and the caller gets a FAILED callback with the reason.
+ * `maxLength` counts characters (see {@link MAX_QUERY_CHARACTERS} for why it is below Athena's 262,144 bytes).
  */
 export function buildRequestModel(): JsonSchemaDraft4 {
   return {
@@ -40,16 +53,21 @@ export function buildRequestModel(): JsonSchemaDraft4 {
       Query: {
         type: 'string',
         minLength: 1,
-        maxLength: MAX_QUERY_BYTES,
-        // At least one character that is not white space.
-        pattern: '\\S',
+        maxLength: MAX_QUERY_CHARACTERS,
+        allOf: [
+          // At least one character that is not white space.
+          { pattern: '\\S' },
+          // No C0 control character but tab, line feed and carriage return (see MAX_QUERY_CHARACTERS).
+          { pattern: '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$' },
+        ],
         description: 'The SQL to run in Athena.',
       },
       CallbackUrl: {
         type: 'string',
         maxLength: MAX_CALLBACK_URL_LENGTH,
-        // https:// then a host; API Gateway's draft-04 validator has no "format: uri", so the shape is a pattern.
-        pattern: '^https://[^\\s/?#@]+(:[0-9]{1,5})?([/?#][^\\s]*)?$',
+        // https:// then a host, in printable ASCII (international names and paths are percent- or punycode-encoded);
+        // API Gateway's draft-04 validator has no "format: uri", so the shape is a pattern.
+        pattern: '^https://[!-.0-9;=A-Z\\[\\]^-~]+(:[0-9]{1,5})?([/?#][!-~]*)?$',
         description: 'The https URL the outcome is POSTed to.',
       },
     },

@@ -18,7 +18,8 @@ export interface AslRetrier {
 /** One Catch rule. */
 export interface AslCatcher {
   readonly ErrorEquals: readonly string[];
-  readonly ResultPath: string;
+  /** Where the error goes; absent means the default `$` (the error replaces the input). */
+  readonly ResultPath?: string;
   readonly Next: string;
 }
 
@@ -223,17 +224,18 @@ export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefini
         Comment: 'Starts the query and waits for it to finish (the .sync integration polls for us, at no transition cost).',
         Resource: integrationArn(options.partition, 'athena', 'startQueryExecution', 'sync'),
         Parameters: startQueryParameters,
-        // Keep only the query execution: the state's output replaces the input, so the query text is not carried twice
-        // (state payloads are limited to 256 KiB). The callback URL is read from $$.Execution.Input later.
+        // Keep only the query execution: with the default ResultPath ($) the output replaces the input, so the query
+        // text is not carried twice (state payloads are limited to 256 KiB). The callback URL is read from
+        // $$.Execution.Input later.
         ResultSelector: { QueryOutcome: { 'QueryExecution.$': '$.QueryExecution' } },
-        ResultPath: '$',
         TimeoutSeconds: options.queryTimeoutSeconds,
         Retry: [
           // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#API_StartQueryExecution_Errors
           retrier(['Athena.TooManyRequestsException'], options.athenaThrottleRetry),
           retrier(['Athena.InternalServerException'], options.athenaErrorRetry),
         ],
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: wrapQueryFailure }],
+        // The default ResultPath ($): the {Error, Cause} replaces the input, so the query text is not carried twice.
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: wrapQueryFailure }],
         Next: deliverCallback,
       },
       [wrapQueryFailure]: {

@@ -1,0 +1,110 @@
+/**
+ * Shared set-up of the end-to-end suites: a twin of the synthesized stack with the sample data, an https receiver
+ * it trusts, and a SigV4 client. Not a suite.
+ */
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { type ApiClientOptions, type ApiResponse, postSigned, type PostOptions } from '../../twin/api-client';
+import { createLocalCertificate, type LocalCertificate } from '../../twin/local-tls';
+import { PACKAGE_ROOT } from '../../twin/stack-cache';
+import type { ExecutionRecord } from '../../twin/state-machine-runner';
+import { startTwin, type Twin, type TwinOptions } from '../../twin/twin';
+import { startWebhookReceiver, type WebhookReceiver } from '../../twin/webhook-receiver';
+
+// The twin's own S3 clients would print the SDK's Node 20 support notice in every suite; it says nothing about the twin.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** The sample query of the original project's README. */
+export const SAMPLE_QUERY = 'SELECT "col1", "col2" FROM "database1"."tableA" limit 10';
+
+export const SAMPLE_DATA = path.join(PACKAGE_ROOT, 'data');
+
+/** A twin, its receiver and a client. */
+export interface World {
+  readonly twin: Twin;
+  readonly receiver: WebhookReceiver;
+  readonly tls: LocalCertificate;
+  readonly client: ApiClientOptions;
+  /** POSTs a body to /queries (or another route), signed. */
+  post(body: unknown, options?: PostOptions): Promise<ApiResponse>;
+  /** POSTs `{Query, CallbackUrl}` and returns the execution ARN, failing unless the API answers 200. */
+  submit(query: string, callbackUrl?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startWorld}. */
+export interface WorldOptions extends Omit<TwinOptions, 'callbackPorts' | 'trustedCertificates'> {
+  /** More ports callbacks may go to (e.g. a port where nothing listens). */
+  readonly extraCallbackPorts?: readonly number[];
+}
+
+/** Starts a receiver and a twin that trusts it and allows its port. */
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const tls = createLocalCertificate();
+  const receiver = await startWebhookReceiver({ tls });
+  const twin = await startTwin({
+    dataDirectories: [SAMPLE_DATA],
+    ...options,
+    callbackPorts: [receiver.port, ...(options.extraCallbackPorts ?? [])],
+    trustedCertificates: [tls.cert],
+  });
+  receiver.setSigningSecret(twin.webhookSigningSecret);
+  const client: ApiClientOptions = { stageUrl: twin.stageUrl, credentials: twin.clientCredentials, region: twin.region };
+  const post = (body: unknown, postOptions?: PostOptions): Promise<ApiResponse> => postSigned(client, body, postOptions);
+  return {
+    twin,
+    receiver,
+    tls,
+    client,
+    post,
+    submit: async (query, callbackUrl = receiver.url('/hook')) => {
+      const response = await post({ Query: query, CallbackUrl: callbackUrl }, { retriesOn429: 50 });
+      if (response.status !== 200) throw new Error(`The API answered ${response.status}: ${response.text}`);
+      return (response.json as { executionArn: string }).executionArn;
+    },
+    close: async () => {
+      await twin.close();
+      await receiver.close();
+    },
+  };
+}
+
+/** Rejects when the promise takes longer than `ms`, so a broken twin fails a test instead of hanging it. */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Waits for an execution to end. */
+export function finished(world: World, executionArn: string, ms = 15_000): Promise<ExecutionRecord> {
+  return within(ms, `execution ${executionArn}`, world.twin.stateMachine.waitFor(executionArn));
+}
+
+/** A port on 127.0.0.1 where nothing listens: a receiver that is down. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Names of the events of an execution, `Type:State`. */
+export function eventNames(record: ExecutionRecord): string[] {
+  return record.events.map((e) => (e.state === undefined ? e.type : `${e.type}:${e.state.name}`));
+}
+
+/** A small seeded PRNG (mulberry32), so a chaos run can be replayed from its printed seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * What the API refuses, and that a refused request starts nothing: bodies the synthesized model rejects (400, with
+ * the synthesized BAD_REQUEST_BODY response), requests whose SigV4 signature does not verify (403), other content
+ * types (415) and unknown routes.
+ */
+import { MAX_CALLBACK_URL_LENGTH } from '../../constructs/builders/api-contract';
+import { SAMPLE_QUERY, startWorld, type World } from './harness';
+
+let world: World;
+const validBody = (): { Query: string; CallbackUrl: string } => ({ Query: SAMPLE_QUERY, CallbackUrl: world.receiver.url('/hook') });
+
+beforeAll(async () => {
+  world = await startWorld();
+});
+
+afterAll(async () => {
+  await world?.close();
+});
+
+describe('e2e: invalid bodies', () => {
+  const cases: readonly [string, () => unknown, RegExp][] = [
+    ['a missing CallbackUrl', () => ({ Query: SAMPLE_QUERY }), /missing required properties \(\[\\"CallbackUrl\\"\]\)/],
+    ['a missing Query', () => ({ CallbackUrl: world.receiver.url() }), /missing required properties \(\[\\"Query\\"\]\)/],
+    ['an unknown property', () => ({ ...validBody(), Extra: 1 }), /not allowed by the schema: \[\\"Extra\\"\]/],
+    ['an http CallbackUrl', () => ({ ...validBody(), CallbackUrl: 'http://127.0.0.1/hook' }), /ECMA 262 regex .* does not match input string/],
+    ['a CallbackUrl with credentials', () => ({ ...validBody(), CallbackUrl: 'https://user:pw@example.com/hook' }), /does not match input string/],
+    ['a CallbackUrl that is too long', () => ({ ...validBody(), CallbackUrl: `https://example.com/${'a'.repeat(MAX_CALLBACK_URL_LENGTH)}` }), /is too long/],
+    ['a blank Query', () => ({ ...validBody(), Query: ' \n\t ' }), /does not match input string/],
+    ['a Query that is not a string', () => ({ ...validBody(), Query: 42 }), /instance type \(integer\) does not match/],
+    ['a body that is not JSON', () => '{"Query": "SELECT 1", ', /Invalid JSON/],
+    ['a JSON array', () => [validBody()], /instance type \(array\)/],
+  ];
+
+  it.each(cases)('rejects %s with 400 and the validation error, starting no execution', async (_name, body, reason) => {
+    // GIVEN
+    const before = world.twin.stateMachine.executions.length;
+
+    // WHEN
+    const response = await world.post(body());
+
+    // THEN
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({ message: 'Invalid request body', requestId: expect.any(String) });
+    expect(response.text).toMatch(reason);
+    expect(world.twin.stateMachine.executions).toHaveLength(before);
+  });
+});
+
+describe('e2e: bad signatures', () => {
+  const signedWith = (change: (headers: Record<string, string>) => Record<string, string>) => change;
+  const cases: readonly [string, Parameters<World['post']>[1], RegExp][] = [
+    ['no signature at all', { tamper: signedWith(({ authorization: _a, ...rest }) => rest) }, /Missing Authentication Token/],
+    [
+      'a signature made with the wrong secret',
+      { tamper: signedWith((h) => ({ ...h, authorization: h.authorization.replace(/Signature=[0-9a-f]{8}/, 'Signature=00000000') })) },
+      /signature we calculated does not match/,
+    ],
+    ['an unknown access key', { tamper: signedWith((h) => ({ ...h, authorization: h.authorization.replace(/Credential=[A-Z0-9]+/, 'Credential=AKIAUNKNOWNKEY000000') })) }, /security token included in the request is invalid/],
+    ['a signature from ten minutes ago', { signingDate: new Date(Date.now() - 10 * 60 * 1000) }, /Signature expired/],
+    ['a signature scoped to another region', { tamper: signedWith((h) => ({ ...h, authorization: h.authorization.replace('/us-east-1/', '/eu-west-1/') })) }, /scoped to a valid region/],
+    ['a signature scoped to another service', { tamper: signedWith((h) => ({ ...h, authorization: h.authorization.replace('/execute-api/', '/states/') })) }, /scoped to correct service/],
+    ['a signed header changed after signing', { tamper: signedWith((h) => ({ ...h, 'x-amz-date': h['x-amz-date'].replace(/\d(?=Z$)/, (d) => String((Number(d) + 1) % 10)) })) }, /signature we calculated does not match/],
+  ];
+
+  it.each(cases)('rejects %s with 403, starting no execution', async (_name, options, reason) => {
+    // GIVEN
+    const before = world.twin.stateMachine.executions.length;
+
+    // WHEN
+    const response = await world.post(validBody(), options);
+
+    // THEN
+    expect(response.status).toBe(403);
+    expect(response.text).toMatch(reason);
+    expect(world.twin.stateMachine.executions).toHaveLength(before);
+  });
+
+  it('rejects a body changed after signing with 403, starting no execution', async () => {
+    // GIVEN a request signed for one body
+    const before = world.twin.stateMachine.executions.length;
+    const { signRequest } = await import('../../twin/sigv4');
+    const url = new URL(`${world.twin.stageUrl}/queries`);
+    const signed = await signRequest(
+      { method: 'POST', url, headers: { 'content-type': 'application/json' }, body: JSON.stringify(validBody()) },
+      world.twin.clientCredentials,
+      { region: world.twin.region, service: 'execute-api' },
+    );
+    const { host: _host, ...headers } = signed;
+
+    // WHEN it is sent with another
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ ...validBody(), Query: 'SELECT 2' }) });
+
+    // THEN
+    expect(response.status).toBe(403);
+    expect(await response.text()).toMatch(/signature we calculated does not match/);
+    expect(world.twin.stateMachine.executions).toHaveLength(before);
+  });
+});
+
+describe('e2e: other refusals', () => {
+  it('refuses a content type without a mapping template with 415, starting no execution', async () => {
+    // GIVEN
+    const before = world.twin.stateMachine.executions.length;
+
+    // WHEN
+    const response = await world.post(JSON.stringify(validBody()), { contentType: 'text/plain' });
+
+    // THEN
+    expect(response.status).toBe(415);
+    expect(world.twin.stateMachine.executions).toHaveLength(before);
+  });
+
+  it('answers an unknown route like API Gateway: 403 Missing Authentication Token', async () => {
+    // WHEN
+    const response = await world.post(validBody(), { route: '/nope' });
+
+    // THEN
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual({ message: 'Missing Authentication Token' });
+  });
+});
+
+// Last in this file: it empties the stage's token bucket.
+describe('e2e: stage throttling', () => {
+  it("answers 429 Too Many Requests beyond the stage's synthesized burst limit", async () => {
+    // GIVEN the stage allows bursts of this many requests
+    const burst = world.twin.stack.artifacts.api.throttling?.burstLimit ?? 0;
+
+    // WHEN four times as many arrive at once (the bucket refills while they arrive; on a loaded 2-core machine twice
+    // the burst could be absorbed by the refill alone)
+    const statuses = await Promise.all(
+      Array.from({ length: burst * 4 }, () => fetch(`${world.twin.stageUrl}/queries`, { method: 'POST', body: '{}' }).then((r) => r.status)),
+    );
+
+    // THEN
+    expect(burst).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s !== 429).length).toBeGreaterThanOrEqual(burst);
+  });
+});

@@ -1,0 +1,119 @@
+/** The local Athena on DuckDB. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AthenaEngine, AthenaServiceError, type QueryState } from '../../twin/athena-engine';
+
+const SAMPLE = path.join(__dirname, '..', '..', 'data');
+const written = new Map<string, string>();
+let engine: AthenaEngine;
+
+beforeAll(async () => {
+  engine = await AthenaEngine.create({
+    workGroups: ['primary'],
+    dataDirectories: [SAMPLE],
+    activeQueryQuota: 2,
+    writeResult: async (bucket, key, body) => {
+      written.set(`s3://${bucket}/${key}`, body);
+    },
+  });
+});
+
+afterAll(async () => {
+  await engine.close();
+});
+
+const start = (query: string, token?: string) =>
+  engine.startQueryExecution({ QueryString: query, WorkGroup: 'primary', ClientRequestToken: token, ResultConfiguration: { OutputLocation: 's3://results/prefix/' } });
+
+describe('Class: AthenaEngine', () => {
+  it('moves a query through QUEUED and RUNNING to SUCCEEDED and writes <OutputLocation><id>.csv', async () => {
+    // GIVEN
+    const states: QueryState[] = [];
+    const stop = engine.onStateChange((q) => states.push(q.Status.State));
+
+    // WHEN
+    const { QueryExecutionId: id } = start('SELECT "col1" FROM "database1"."tableA" ORDER BY col1 LIMIT 2');
+    const done = await engine.waitForQueryExecution(id);
+    stop();
+
+    // THEN
+    expect(states).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    expect(done.ResultConfiguration.OutputLocation).toBe(`s3://results/prefix/${id}.csv`);
+    expect(written.get(done.ResultConfiguration.OutputLocation)).toBe('"col1"\n"1"\n"2"\n');
+    expect(done.Statistics?.DataScannedInBytes).toBeGreaterThan(0);
+  });
+
+  it('returns the same query for the same ClientRequestToken', async () => {
+    // GIVEN
+    const token = 't'.repeat(64);
+    const first = start('SELECT 1', token);
+
+    // WHEN
+    const again = start('SELECT 1', token);
+
+    // THEN
+    expect(again).toEqual(first);
+    await engine.waitForQueryExecution(first.QueryExecutionId);
+  });
+
+  it('refuses a reused ClientRequestToken with another query', async () => {
+    // GIVEN
+    const token = 'u'.repeat(64);
+    await engine.waitForQueryExecution(start('SELECT 1', token).QueryExecutionId);
+
+    // WHEN / THEN
+    expect(() => start('SELECT 2', token)).toThrow(new AthenaServiceError('InvalidRequestException', 'Idempotent parameters do not match', 400));
+  });
+
+  it('throws TooManyRequestsException beyond the active-query quota', async () => {
+    // GIVEN two long queries occupy the quota
+    const busy = [start('SELECT count(*) FROM range(1000000000000)'), start('SELECT count(*) FROM range(1000000000000)')];
+
+    // WHEN
+    const third = (): unknown => start('SELECT 1');
+
+    // THEN
+    expect(third).toThrow(expect.objectContaining({ name: 'TooManyRequestsException' }));
+    busy.forEach((b) => engine.stopQueryExecution(b.QueryExecutionId));
+    const ended = await Promise.all(busy.map((b) => engine.waitForQueryExecution(b.QueryExecutionId)));
+    expect(ended.map((q) => q.Status.State)).toEqual(['CANCELLED', 'CANCELLED']);
+  });
+
+  it.each([
+    ['a syntax error', 'SELEC 1', /syntax error/],
+    ['two statements', 'SELECT 1; SELECT 2', /Only one sql statement is allowed/],
+    ['a statement that is not a query', 'CREATE TABLE database1.t AS SELECT 1', /Insufficient permissions/],
+    ["a read of the host's files", "SELECT * FROM read_csv('/etc/passwd')", /disabled by configuration/],
+    ['a write to the host', "COPY (SELECT 1) TO '/tmp/twin-should-not-exist.csv'", /Insufficient permissions|disabled by configuration/],
+  ])('fails %s with the reason in StateChangeReason', async (_name, query, reason) => {
+    // WHEN
+    const done = await engine.waitForQueryExecution(start(query).QueryExecutionId);
+
+    // THEN
+    expect(done.Status.State).toBe('FAILED');
+    expect(done.Status.StateChangeReason).toMatch(reason);
+  });
+
+  it('loads Parquet tables too', async () => {
+    // GIVEN a database folder with a Parquet file
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-parquet-'));
+    fs.mkdirSync(path.join(dir, 'sales'));
+    const parquet = path.join(dir, 'sales', 'orders.parquet');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    await connection.run(`COPY (SELECT 7 AS id, 'x' AS sku) TO '${parquet}' (FORMAT parquet)`);
+    connection.closeSync();
+    db.closeSync();
+
+    // WHEN
+    const withParquet = await AthenaEngine.create({ workGroups: ['primary'], writeResult: async () => undefined, dataDirectories: [dir] });
+    const answer = await withParquet.directAnswer('SELECT * FROM sales.orders');
+    await withParquet.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+
+    // THEN
+    expect(answer).toEqual({ columns: ['id', 'sku'], rows: [['7', 'x']] });
+  });
+});

@@ -1,0 +1,125 @@
+/** The local Step Functions: StartExecution's validation, interpreter workarounds, terminal payload errors. */
+import { DataLimitExceededError, type TaskHandler } from '../../twin/service-integrations';
+import { countTransitions, normaliseForInterpreter, StateMachineRunner, StepFunctionsError } from '../../twin/state-machine-runner';
+
+const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:test-machine';
+
+function runner(task: TaskHandler, timeScale = 0.001): StateMachineRunner {
+  const definition = {
+    StartAt: 'Work',
+    States: {
+      Work: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { 'Payload.$': '$' },
+        Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 1, MaxAttempts: 2 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.Error', Next: 'Caught' }],
+        End: true,
+      },
+      Caught: { Type: 'Pass', End: true },
+    },
+  };
+  return new StateMachineRunner({ stateMachineArn: ARN, roleArn: 'arn:aws:iam::123456789012:role/r', definition: JSON.stringify(definition), taskHandlers: () => ({ Work: task }), timeScale });
+}
+
+function startError(action: () => unknown): StepFunctionsError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof StepFunctionsError) return error;
+    throw error;
+  }
+  throw new Error('StartExecution did not fail');
+}
+
+describe('Class: StateMachineRunner', () => {
+  const ok = runner(async (input) => input);
+
+  it.each([
+    ['an unknown state machine', { stateMachineArn: `${ARN}-other`, input: '{}' }, 'StateMachineDoesNotExist'],
+    ['a malformed ARN', { stateMachineArn: 'nope', input: '{}' }, 'InvalidArn'],
+    ['a name with a space', { stateMachineArn: ARN, name: 'a b', input: '{}' }, 'InvalidName'],
+    ['a name of 81 characters', { stateMachineArn: ARN, name: 'n'.repeat(81), input: '{}' }, 'InvalidName'],
+    ['input that is not JSON', { stateMachineArn: ARN, input: "{'a': 1}" }, 'InvalidExecutionInput'],
+    ['input over 256 KiB', { stateMachineArn: ARN, input: JSON.stringify('x'.repeat(262144)) }, 'ValidationException'],
+  ])('refuses %s as StartExecution does', (_name, request, type) => {
+    // WHEN
+    const error = startError(() => ok.startExecution(request));
+
+    // THEN
+    expect(error.type).toBe(type);
+    expect(ok.executions).toHaveLength(0);
+  });
+
+  it('returns the running execution again for the same name and input, and refuses other input', async () => {
+    // GIVEN
+    const first = ok.startExecution({ stateMachineArn: ARN, name: 'same', input: '{"a":1}' });
+
+    // WHEN
+    const again = ok.startExecution({ stateMachineArn: ARN, name: 'same', input: '{"a":1}' });
+    const other = startError(() => ok.startExecution({ stateMachineArn: ARN, name: 'same', input: '{"a":2}' }));
+
+    // THEN
+    expect(again.executionArn).toBe(first.executionArn);
+    expect(other.type).toBe('ExecutionAlreadyExists');
+    await ok.waitFor(first.executionArn);
+  });
+
+  it('retries with the compressed interval and counts every entry and retry as a transition', async () => {
+    // GIVEN
+    let calls = 0;
+    const flaky = runner(async (input) => {
+      calls += 1;
+      if (calls < 3) throw Object.assign(new Error('try again'), { name: 'Flaky' });
+      return input;
+    });
+
+    // WHEN
+    const { executionArn } = flaky.startExecution({ stateMachineArn: ARN, input: '{}' });
+    const record = await flaky.waitFor(executionArn);
+
+    // THEN
+    expect(record.status).toBe('SUCCEEDED');
+    expect(countTransitions(record.events)).toBe(3);
+    expect(record.stopDate!.getTime() - record.startDate.getTime()).toBeLessThan(500);
+  });
+
+  it('fails the execution on States.DataLimitExceeded even though a Catch matches States.ALL', async () => {
+    // GIVEN
+    const oversize = runner(async () => {
+      throw new DataLimitExceededError('result of the connector of state Work', 300_000);
+    });
+
+    // WHEN
+    const { executionArn } = oversize.startExecution({ stateMachineArn: ARN, input: '{}' });
+    const record = await oversize.waitFor(executionArn);
+
+    // THEN
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('States.DataLimitExceeded');
+    expect(record.events.map((e) => e.state?.name).filter(Boolean)).not.toContain('Caught');
+  });
+});
+
+describe('Function: normaliseForInterpreter', () => {
+  it('drops only ResultPath "$", which is the default, from states and catchers', () => {
+    // GIVEN
+    const definition = {
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Task' as const, Resource: 'arn:aws:states:::lambda:invoke', ResultPath: '$', Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: 'B' }], Next: 'B' },
+        B: { Type: 'Pass' as const, ResultPath: '$.kept', End: true as const },
+      },
+    };
+
+    // WHEN
+    const { definition: normalised, changes } = normaliseForInterpreter(definition);
+
+    // THEN
+    expect(normalised.States).toEqual({
+      A: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'B' }], Next: 'B' },
+      B: { Type: 'Pass', ResultPath: '$.kept', End: true },
+    });
+    expect(changes).toEqual(['A: ResultPath "$" left to its default', 'A.Catch[0]: ResultPath "$" left to its default']);
+  });
+});

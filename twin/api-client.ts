@@ -1,0 +1,68 @@
+/**
+ * A client of the query API that signs its requests with SigV4, as a real caller of an AWS_IAM method does.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
+ */
+import { signRequest, type StaticCredentials } from './sigv4';
+
+/** The API's answer. */
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly text: string;
+  /** The body parsed as JSON, or undefined. */
+  readonly json: unknown;
+}
+
+/** Where and as whom to call. */
+export interface ApiClientOptions {
+  /** The stage URL, e.g. `http://127.0.0.1:4000/live`. */
+  readonly stageUrl: string;
+  readonly credentials: StaticCredentials;
+  readonly region: string;
+}
+
+/** Options of one call. */
+export interface PostOptions {
+  /** @default '/queries' */
+  readonly route?: string;
+  /** @default 'application/json' */
+  readonly contentType?: string;
+  /** Changes the signed headers before sending (to test tampering). */
+  readonly tamper?: (headers: Record<string, string>) => Record<string, string>;
+  /** @default new Date() */
+  readonly signingDate?: Date;
+  /** Retries a 429 answer up to this many times, with a short randomized backoff, like the AWS SDKs do. @default 0 */
+  readonly retriesOn429?: number;
+}
+
+async function send(options: ApiClientOptions, body: string, post: PostOptions): Promise<ApiResponse> {
+  const url = new URL(`${options.stageUrl}${post.route ?? '/queries'}`);
+  const signed = await signRequest(
+    { method: 'POST', url, headers: { 'content-type': post.contentType ?? 'application/json' }, body },
+    options.credentials,
+    { region: options.region, service: 'execute-api' },
+    post.signingDate,
+  );
+  const headers = post.tamper === undefined ? signed : post.tamper({ ...signed });
+  // fetch sets Host from the URL itself, which is what was signed.
+  const { host: _host, ...sendable } = headers;
+  const response = await fetch(url, { method: 'POST', headers: sendable, body });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: Object.fromEntries(response.headers), text, json };
+}
+
+/** POSTs a body (an object is sent as JSON) to a route of the API, signed. */
+export async function postSigned(options: ApiClientOptions, body: unknown, post: PostOptions = {}): Promise<ApiResponse> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  for (let attempt = 0; ; attempt++) {
+    const response = await send(options, text, post);
+    if (response.status !== 429 || attempt >= (post.retriesOn429 ?? 0)) return response;
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** Math.min(attempt, 5)));
+  }
+}

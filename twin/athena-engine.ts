@@ -1,0 +1,427 @@
+/**
+ * A local Amazon Athena on DuckDB: databases and tables from CSV and Parquet files, queries that go QUEUED → RUNNING →
+ * SUCCEEDED / FAILED / CANCELLED, results written to the local S3 as Athena-style CSV at
+ * `<OutputLocation><QueryExecutionId>.csv`, ClientRequestToken idempotency and the active-query quota.
+ * https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html
+ *
+ * Only what this stack may do is allowed: its state machine role has Glue read-only permissions, so a statement
+ * other than a query fails as it would in AWS, and DuckDB's file, network and extension access is switched off once
+ * the tables are loaded, so SQL sent through the twin cannot read or write the host's files.
+ */
+import { DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type CsvCell, writeAthenaCsv } from './athena-csv';
+
+/** The request of StartQueryExecution, as the state machine's Parameters produce it. */
+export interface StartQueryExecutionInput {
+  readonly QueryString: string;
+  readonly WorkGroup?: string;
+  readonly ClientRequestToken?: string;
+  readonly ResultConfiguration?: { readonly OutputLocation?: string; readonly EncryptionConfiguration?: unknown };
+  readonly QueryExecutionContext?: { readonly Database?: string; readonly Catalog?: string };
+}
+
+/** Athena's query states. https://docs.aws.amazon.com/athena/latest/APIReference/API_QueryExecutionStatus.html */
+export type QueryState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/**
+ * A query execution as GetQueryExecution returns it, with timestamps in epoch milliseconds, which is how Step
+ * Functions hands them over. https://docs.aws.amazon.com/athena/latest/APIReference/API_QueryExecution.html
+ */
+export interface QueryExecution {
+  readonly QueryExecutionId: string;
+  readonly Query: string;
+  readonly StatementType: 'DML';
+  readonly WorkGroup: string;
+  readonly ResultConfiguration: { readonly OutputLocation: string };
+  readonly QueryExecutionContext?: { readonly Database?: string; readonly Catalog?: string };
+  readonly EngineVersion: { readonly SelectedEngineVersion: string; readonly EffectiveEngineVersion: string };
+  readonly Status: {
+    readonly State: QueryState;
+    readonly SubmissionDateTime: number;
+    readonly CompletionDateTime?: number;
+    readonly StateChangeReason?: string;
+    readonly AthenaError?: { readonly ErrorCategory: number; readonly Retryable: boolean; readonly ErrorMessage: string };
+  };
+  readonly Statistics?: {
+    readonly EngineExecutionTimeInMillis: number;
+    readonly DataScannedInBytes: number;
+    readonly TotalExecutionTimeInMillis: number;
+    readonly QueryQueueTimeInMillis: number;
+    readonly ServicePreProcessingTimeInMillis: number;
+    readonly QueryPlanningTimeInMillis: number;
+    readonly ServiceProcessingTimeInMillis: number;
+    readonly ResultReuseInformation: { readonly ReusedPreviousResult: boolean };
+  };
+}
+
+/** An error Athena's API answers with; `name` is the exception name without the service prefix. */
+export class AthenaServiceError extends Error {
+  constructor(
+    name: 'TooManyRequestsException' | 'InvalidRequestException' | 'InternalServerException',
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** Writes a result object. */
+export type ResultWriter = (bucket: string, key: string, body: string) => Promise<void>;
+
+/** Options of {@link AthenaEngine.create}. */
+export interface AthenaEngineOptions {
+  /** Workgroups that exist. */
+  readonly workGroups: readonly string[];
+  /** Where results go: the local S3, with the credentials Athena writes with. */
+  readonly writeResult: ResultWriter;
+  /** Folders of tables to load: one subfolder per database, one CSV or Parquet file per table. */
+  readonly dataDirectories?: readonly string[];
+  /**
+   * Most queries QUEUED or RUNNING at once; a start beyond it throws TooManyRequestsException, as Athena's
+   * active-query quota does. https://docs.aws.amazon.com/athena/latest/ug/service-limits.html
+   *
+   * @default - no quota
+   */
+  readonly activeQueryQuota?: number;
+  /** Fault injection: when it returns true, a start throws TooManyRequestsException ("Rate exceeded"). */
+  readonly throttle?: () => boolean;
+  /**
+   * Milliseconds a query stays QUEUED, and at least RUNNING, so progress is visible in demos.
+   *
+   * @default 0 for both
+   */
+  readonly timing?: { readonly queuedMs?: number; readonly minimumRunningMs?: number };
+}
+
+/** A table loaded from a file. */
+export interface LoadedTable {
+  readonly database: string;
+  readonly table: string;
+  readonly file: string;
+  readonly bytes: number;
+}
+
+/** Athena's limit on QueryString, in bytes. */
+export const MAX_QUERY_STRING_BYTES = 262144;
+
+const TABLE_FILE = /^([A-Za-z0-9_]+)\.(csv|csv\.gz|tsv|parquet)$/i;
+const NAME = /^[A-Za-z0-9_]+$/;
+
+function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+function sqlIdentifier(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** A DuckDB value as text in a result file. */
+function cellText(value: unknown): CsvCell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  return String(value);
+}
+
+interface Execution {
+  queryExecution: QueryExecution;
+  readonly token?: string;
+  readonly done: Promise<QueryExecution>;
+  readonly finish: (qe: QueryExecution) => void;
+  connection?: DuckDBConnection;
+  cancelRequested: boolean;
+}
+
+/** Listens to every state change of every query. */
+export type StateChangeListener = (execution: QueryExecution) => void;
+
+/** The local Athena. */
+export class AthenaEngine {
+  private readonly executions = new Map<string, Execution>();
+  private readonly tokens = new Map<string, string>();
+  private readonly listeners = new Set<StateChangeListener>();
+  /** Starts refused with TooManyRequestsException, quota and injected faults together. */
+  throttledStarts = 0;
+  /** The most queries QUEUED or RUNNING at the same time so far. */
+  peakActiveQueries = 0;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly options: AthenaEngineOptions,
+    /** The tables loaded, in load order. */
+    readonly tables: readonly LoadedTable[],
+  ) {}
+
+  /** Creates the engine, loads the tables, then seals DuckDB against file, network and extension access. */
+  static async create(options: AthenaEngineOptions): Promise<AthenaEngine> {
+    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+    const setup = await instance.connect();
+    try {
+      // Athena's default catalog, so fully qualified names ("awsdatacatalog"."db"."table") resolve too.
+      await setup.run(`ATTACH ':memory:' AS awsdatacatalog`);
+      await setup.run('USE awsdatacatalog');
+      const tables: LoadedTable[] = [];
+      for (const directory of options.dataDirectories ?? []) tables.push(...(await loadDirectory(setup, directory)));
+      const allowed = (options.dataDirectories ?? []).map((d) => `${path.resolve(d)}${path.sep}`);
+      await setup.run(`SET allowed_directories = [${allowed.map(sqlString).join(', ')}]`);
+      await setup.run('SET enable_external_access = false');
+      await setup.run('SET lock_configuration = true');
+      return new AthenaEngine(instance, options, tables);
+    } finally {
+      setup.closeSync();
+    }
+  }
+
+  /** Calls the listener on every state change; returns a function that stops it. */
+  onStateChange(listener: StateChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private activeCount(): number {
+    let active = 0;
+    for (const e of this.executions.values()) if (e.queryExecution.Status.State === 'QUEUED' || e.queryExecution.Status.State === 'RUNNING') active += 1;
+    return active;
+  }
+
+  private update(execution: Execution, status: Partial<QueryExecution['Status']> & { State: QueryState }, statistics?: QueryExecution['Statistics']): void {
+    execution.queryExecution = {
+      ...execution.queryExecution,
+      Status: { ...execution.queryExecution.Status, ...status },
+      ...(statistics !== undefined && { Statistics: statistics }),
+    };
+    const snapshot = execution.queryExecution;
+    for (const listener of this.listeners) listener(snapshot);
+    if (status.State === 'SUCCEEDED' || status.State === 'FAILED' || status.State === 'CANCELLED') execution.finish(snapshot);
+  }
+
+  /** StartQueryExecution. Throws AthenaServiceError like the API. */
+  startQueryExecution(input: StartQueryExecutionInput): { QueryExecutionId: string } {
+    const queryString = input.QueryString;
+    if (typeof queryString !== 'string' || queryString.length === 0 || Buffer.byteLength(queryString, 'utf8') > MAX_QUERY_STRING_BYTES) {
+      throw new AthenaServiceError('InvalidRequestException', `QueryString must be 1 to ${MAX_QUERY_STRING_BYTES} bytes of UTF-8`, 400);
+    }
+    const workGroup = input.WorkGroup ?? 'primary';
+    if (!this.options.workGroups.includes(workGroup)) throw new AthenaServiceError('InvalidRequestException', `WorkGroup ${workGroup} is not found.`, 400);
+    const token = input.ClientRequestToken;
+    if (token !== undefined) {
+      if (token.length < 32 || token.length > 128) {
+        throw new AthenaServiceError('InvalidRequestException', 'ClientRequestToken must be 32 to 128 characters long', 400);
+      }
+      const existing = this.tokens.get(token);
+      if (existing !== undefined) {
+        const previous = this.executions.get(existing) as Execution;
+        if (previous.queryExecution.Query !== queryString || previous.queryExecution.WorkGroup !== workGroup) {
+          throw new AthenaServiceError('InvalidRequestException', 'Idempotent parameters do not match', 400);
+        }
+        return { QueryExecutionId: existing };
+      }
+    }
+    const outputLocation = input.ResultConfiguration?.OutputLocation;
+    if (outputLocation === undefined || !/^s3:\/\/[^/]+/.test(outputLocation)) {
+      throw new AthenaServiceError(
+        'InvalidRequestException',
+        'No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input.',
+        400,
+      );
+    }
+    const quota = this.options.activeQueryQuota;
+    if ((quota !== undefined && this.activeCount() >= quota) || this.options.throttle?.() === true) {
+      this.throttledStarts += 1;
+      throw new AthenaServiceError(
+        'TooManyRequestsException',
+        'You have exceeded the limit for the number of queries you can run concurrently. Reduce the number of concurrent queries submitted by this account. Contact customer support to request a concurrent query limit increase.',
+        400,
+      );
+    }
+
+    const id = randomUUID();
+    let finish: (qe: QueryExecution) => void = () => undefined;
+    const done = new Promise<QueryExecution>((resolve) => {
+      finish = resolve;
+    });
+    const prefix = outputLocation.endsWith('/') ? outputLocation : `${outputLocation}/`;
+    const execution: Execution = {
+      queryExecution: {
+        QueryExecutionId: id,
+        Query: queryString,
+        StatementType: 'DML',
+        WorkGroup: workGroup,
+        ResultConfiguration: { OutputLocation: `${prefix}${id}.csv` },
+        ...(input.QueryExecutionContext !== undefined && { QueryExecutionContext: input.QueryExecutionContext }),
+        EngineVersion: { SelectedEngineVersion: 'AUTO', EffectiveEngineVersion: 'Athena engine version 3' },
+        Status: { State: 'QUEUED', SubmissionDateTime: Date.now() },
+      },
+      token,
+      done,
+      finish,
+      cancelRequested: false,
+    };
+    this.executions.set(id, execution);
+    this.peakActiveQueries = Math.max(this.peakActiveQueries, this.activeCount());
+    if (token !== undefined) this.tokens.set(token, id);
+    for (const listener of this.listeners) listener(execution.queryExecution);
+    setTimeout(() => void this.run(execution), this.options.timing?.queuedMs ?? 0);
+    return { QueryExecutionId: id };
+  }
+
+  /** GetQueryExecution. */
+  getQueryExecution(id: string): { QueryExecution: QueryExecution } {
+    const execution = this.executions.get(id);
+    if (execution === undefined) throw new AthenaServiceError('InvalidRequestException', `QueryExecution ${id} was not found`, 400);
+    return { QueryExecution: execution.queryExecution };
+  }
+
+  /** Every query so far, in submission order. */
+  listQueryExecutions(): QueryExecution[] {
+    return [...this.executions.values()].map((e) => e.queryExecution);
+  }
+
+  /** Resolves with the query once it is SUCCEEDED, FAILED or CANCELLED. */
+  waitForQueryExecution(id: string): Promise<QueryExecution> {
+    const execution = this.executions.get(id);
+    if (execution === undefined) return Promise.reject(new AthenaServiceError('InvalidRequestException', `QueryExecution ${id} was not found`, 400));
+    return execution.done;
+  }
+
+  /** StopQueryExecution: a QUEUED or RUNNING query becomes CANCELLED; a finished one is left as it is. */
+  stopQueryExecution(id: string): void {
+    const execution = this.executions.get(id);
+    if (execution === undefined) throw new AthenaServiceError('InvalidRequestException', `QueryExecution ${id} was not found`, 400);
+    const state = execution.queryExecution.Status.State;
+    if (state !== 'QUEUED' && state !== 'RUNNING') return;
+    execution.cancelRequested = true;
+    execution.connection?.interrupt();
+    if (state === 'QUEUED') this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
+  }
+
+  /** Runs SQL directly and returns the rows as the result file would hold them; for comparing answers in tests. */
+  async directAnswer(sql: string): Promise<{ columns: string[]; rows: CsvCell[][] }> {
+    const connection = await this.instance.connect();
+    try {
+      await connection.run('USE awsdatacatalog');
+      const reader = await connection.runAndReadAll(sql);
+      return { columns: reader.columnNames(), rows: reader.getRows().map((row) => row.map(cellText)) };
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  private async run(execution: Execution): Promise<void> {
+    if (execution.queryExecution.Status.State !== 'QUEUED') return;
+    const qe = execution.queryExecution;
+    const runningSince = Date.now();
+    this.update(execution, { State: 'RUNNING' });
+    const fail = (reason: string): void => {
+      this.update(execution, {
+        State: 'FAILED',
+        CompletionDateTime: Date.now(),
+        StateChangeReason: reason,
+        // ErrorCategory 2 is USER. https://docs.aws.amazon.com/athena/latest/APIReference/API_AthenaError.html
+        AthenaError: { ErrorCategory: 2, Retryable: false, ErrorMessage: reason },
+      });
+    };
+    let connection: DuckDBConnection | undefined;
+    try {
+      connection = await this.instance.connect();
+      execution.connection = connection;
+      await connection.run('USE awsdatacatalog');
+      const database = qe.QueryExecutionContext?.Database;
+      if (database !== undefined) {
+        if (!NAME.test(database)) return fail(`SCHEMA_NOT_FOUND: Schema '${database}' does not exist`);
+        try {
+          await connection.run(`USE awsdatacatalog.${sqlIdentifier(database.toLowerCase())}`);
+        } catch {
+          return fail(`SCHEMA_NOT_FOUND: Schema '${database}' does not exist`);
+        }
+      }
+      const statements = await connection.extractStatements(qe.Query);
+      if (statements.count !== 1) return fail(`Only one sql statement is allowed. Got: ${statements.count}`);
+      const prepared = await statements.prepare(0);
+      if (prepared.statementType !== StatementType.SELECT) {
+        // The state machine role may only read the Glue catalog (glue:Get*), so DDL and DML are refused.
+        return fail(`Insufficient permissions to execute the query. Only SELECT queries are allowed for this role (statement type ${StatementType[prepared.statementType]}).`);
+      }
+      // A stop that came while connecting had no connection to interrupt.
+      if (execution.cancelRequested) return this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
+      const started = Date.now();
+      const reader = await prepared.runAndReadAll();
+      const columns = reader.columnNames();
+      const rows = reader.getRows().map((row) => row.map(cellText));
+      const engineMillis = Date.now() - started;
+      const remaining = (this.options.timing?.minimumRunningMs ?? 0) - (Date.now() - runningSince);
+      if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
+      if (execution.cancelRequested) return this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
+      const location = /^s3:\/\/([^/]+)\/(.+)$/.exec(qe.ResultConfiguration.OutputLocation);
+      if (location === null) return fail(`Invalid OutputLocation ${qe.ResultConfiguration.OutputLocation}`);
+      try {
+        await this.options.writeResult(location[1], location[2], writeAthenaCsv(columns, rows));
+      } catch (error) {
+        return fail(`Unable to write query results to ${qe.ResultConfiguration.OutputLocation}: ${(error as Error).name}: ${(error as Error).message}`);
+      }
+      const completed = Date.now();
+      this.update(
+        execution,
+        { State: 'SUCCEEDED', CompletionDateTime: completed },
+        {
+          EngineExecutionTimeInMillis: engineMillis,
+          DataScannedInBytes: this.scannedBytes(qe.Query),
+          TotalExecutionTimeInMillis: completed - qe.Status.SubmissionDateTime,
+          QueryQueueTimeInMillis: runningSince - qe.Status.SubmissionDateTime,
+          ServicePreProcessingTimeInMillis: 0,
+          QueryPlanningTimeInMillis: 0,
+          ServiceProcessingTimeInMillis: completed - started - engineMillis,
+          ResultReuseInformation: { ReusedPreviousResult: false },
+        },
+      );
+    } catch (error) {
+      if (execution.cancelRequested) return this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
+      fail(error instanceof Error ? error.message : String(error));
+    } finally {
+      execution.connection = undefined;
+      connection?.closeSync();
+    }
+  }
+
+  /**
+   * Bytes of the files behind the tables a query names: what Athena would bill as scanned, at most. Names are found
+   * in the text (DuckDB's own table-name extraction costs milliseconds per query).
+   */
+  private scannedBytes(sql: string): number {
+    const text = sql.toLowerCase().replace(/"/g, '');
+    return this.tables
+      .filter((t) => new RegExp(`\\b${t.database.toLowerCase()}\\s*\\.\\s*${t.table.toLowerCase()}\\b`).test(text))
+      .reduce((sum, t) => sum + t.bytes, 0);
+  }
+
+  /** Closes DuckDB. Queries still running are cancelled. */
+  async close(): Promise<void> {
+    for (const execution of this.executions.values()) {
+      if (execution.queryExecution.Status.State === 'QUEUED' || execution.queryExecution.Status.State === 'RUNNING') this.stopQueryExecution(execution.queryExecution.QueryExecutionId);
+    }
+    await Promise.all([...this.executions.values()].map((e) => e.done));
+    this.instance.closeSync();
+  }
+}
+
+async function loadDirectory(connection: DuckDBConnection, directory: string): Promise<LoadedTable[]> {
+  const loaded: LoadedTable[] = [];
+  if (!fs.existsSync(directory)) throw new Error(`Data directory ${directory} does not exist`);
+  for (const database of fs.readdirSync(directory, { withFileTypes: true }).filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!NAME.test(database.name)) throw new Error(`Database folder '${database.name}' must be named with letters, digits and underscores (Athena's rule)`);
+    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${sqlIdentifier(database.name)}`);
+    for (const file of fs.readdirSync(path.join(directory, database.name)).sort()) {
+      const match = TABLE_FILE.exec(file);
+      if (match === null) continue;
+      const full = path.resolve(directory, database.name, file);
+      const reader = match[2].toLowerCase() === 'parquet' ? `read_parquet(${sqlString(full)})` : `read_csv(${sqlString(full)}, header = true)`;
+      await connection.run(`CREATE VIEW ${sqlIdentifier(database.name)}.${sqlIdentifier(match[1])} AS SELECT * FROM ${reader}`);
+      loaded.push({ database: database.name, table: match[1], file: full, bytes: fs.statSync(full).size });
+    }
+  }
+  return loaded;
+}

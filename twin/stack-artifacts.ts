@@ -1,0 +1,270 @@
+/**
+ * Everything the twin runs, read from the synthesized stack and evaluated by Terraform: the state-machine definition,
+ * the REST API (routes, model, mapping templates, integration and gateway responses, stage throttling), the Lambda
+ * function (bundle, handler, timeout, environment), the roles, the dead-letter queue and the signing secret.
+ *
+ * Nothing here is rebuilt from the builders: a bug in how the constructs wire the builders' output into resources
+ * must show up in the twin.
+ */
+import * as path from 'node:path';
+import { evaluateInStack, findResources, type SynthesizedStack } from './synthesized-stack';
+
+/** One mapping template per content type. */
+export type TemplatesByContentType = Readonly<Record<string, string>>;
+
+/** An integration response rule as API Gateway stores it. */
+export interface IntegrationResponseArtifact {
+  readonly statusCode: string;
+  /** Regex on the backend status; undefined for the default response. */
+  readonly selectionPattern?: string;
+  readonly responseTemplates: TemplatesByContentType;
+}
+
+/** One method of the REST API with its integration. */
+export interface ApiRouteArtifact {
+  /** Resource path, e.g. `/queries`. */
+  readonly path: string;
+  readonly httpMethod: string;
+  readonly authorization: string;
+  /** Whether the method's request validator checks bodies. */
+  readonly validateBody: boolean;
+  /** Model schema (JSON text) by content type. */
+  readonly requestModels: Readonly<Record<string, string>>;
+  readonly integration: {
+    readonly type: string;
+    readonly uri: string;
+    readonly httpMethod: string;
+    readonly passthroughBehavior: string;
+    readonly requestTemplates: TemplatesByContentType;
+    readonly credentials?: string;
+  };
+  readonly integrationResponses: readonly IntegrationResponseArtifact[];
+}
+
+/** A customised gateway response. */
+export interface GatewayResponseArtifact {
+  readonly statusCode: string;
+  readonly responseTemplates: TemplatesByContentType;
+}
+
+/** The deployed shape of the whole stack, as the twin needs it. */
+export interface TwinArtifacts {
+  /** The Terraform variable values the artifacts were evaluated with. */
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly stateMachine: {
+    readonly arn: string;
+    readonly name: string;
+    readonly type: string;
+    readonly roleArn: string;
+    /** The definition as Terraform renders it (a JSON string). */
+    readonly definition: string;
+  };
+  readonly api: {
+    readonly name: string;
+    readonly stageName: string;
+    readonly routes: readonly ApiRouteArtifact[];
+    readonly gatewayResponses: Readonly<Record<string, GatewayResponseArtifact>>;
+    /** Stage-wide throttling from `aws_api_gateway_method_settings` on `*\/*`, when set. */
+    readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+    readonly accessLogFormat?: string;
+  };
+  readonly callbacker: {
+    readonly functionArn: string;
+    readonly functionName: string;
+    /** `file.export`, e.g. `index.handler`. */
+    readonly handler: string;
+    readonly runtime: string;
+    readonly timeoutSeconds: number;
+    readonly memorySizeMb: number;
+    readonly roleArn: string;
+    /** `environment.variables`, evaluated; numbers become strings as Lambda stores them. */
+    readonly environment: Readonly<Record<string, string>>;
+    /** The archive's source directory, relative to the stack directory. */
+    readonly bundleDirectory: string;
+  };
+  readonly roles: readonly { readonly arn: string; readonly name: string; readonly maxSessionDurationSeconds: number }[];
+  readonly deadLetterQueue: { readonly url: string; readonly arn: string; readonly name: string };
+  readonly signingSecret?: { readonly arn: string; readonly name: string };
+}
+
+type Config = Record<string, unknown>;
+
+function pick(config: Config, keys: readonly string[]): Config {
+  return Object.fromEntries(keys.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
+}
+
+/** Every resource of a type, with the listed settings and attribute references, keyed by Terraform name. */
+function expressionsFor(stack: SynthesizedStack, type: string, keys: readonly string[], attributes: readonly string[] = []): Record<string, Config> {
+  return Object.fromEntries(
+    Object.entries(findResources(stack, type)).map(([name, config]) => [
+      name,
+      { ...pick(config, keys), ...Object.fromEntries(attributes.map((a) => [`attr_${a}`, `\${${type}.${name}.${a}}`])) },
+    ]),
+  );
+}
+
+function only<T>(items: Record<string, T>, what: string): T {
+  const values = Object.values(items);
+  if (values.length !== 1) throw new Error(`The twin expects exactly one ${what} in the stack, found ${values.length}`);
+  return values[0];
+}
+
+function str(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new Error(`Expected ${what} to be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function num(value: unknown, what: string): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`Expected ${what} to be a number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function templates(value: unknown): TemplatesByContentType {
+  return Object.fromEntries(Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => [k, str(v, `template for ${k}`)]));
+}
+
+/** Finds the archive the function's `filename` points at and returns its source directory relative to the stack. */
+function bundleDirectoryOf(stack: SynthesizedStack, filename: string): string {
+  const match = /^\$\{data\.archive_file\.([A-Za-z0-9_]+)\.output_path\}$/.exec(filename);
+  if (match === null) throw new Error(`The callbacker's filename must come from an archive_file data source, got ${filename}`);
+  const archive = findResources(stack, 'archive_file', 'data')[match[1]];
+  const sourceDir = str(archive?.source_dir, `archive_file.${match[1]}.source_dir`);
+  const relative = /^\$\{path\.module\}\/(.+)$/.exec(sourceDir);
+  if (relative === null) throw new Error(`The archive's source_dir must be under \${path.module}, got ${sourceDir}`);
+  return path.normalize(relative[1]);
+}
+
+/** Reads and evaluates the stack. Runs Terraform once (about 0.3 s). */
+export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<Record<string, unknown>>): TwinArtifacts {
+  const raw = {
+    sfn: expressionsFor(stack, 'aws_sfn_state_machine', ['name', 'type', 'definition', 'role_arn'], ['arn']),
+    lambda: expressionsFor(stack, 'aws_lambda_function', ['function_name', 'handler', 'runtime', 'timeout', 'memory_size', 'environment', 'role'], ['arn']),
+    roles: expressionsFor(stack, 'aws_iam_role', ['name', 'max_session_duration'], ['arn']),
+    queues: expressionsFor(stack, 'aws_sqs_queue', ['name'], ['url', 'arn']),
+    secrets: expressionsFor(stack, 'aws_secretsmanager_secret', ['name'], ['arn']),
+    restApis: expressionsFor(stack, 'aws_api_gateway_rest_api', ['name'], ['id', 'root_resource_id']),
+    resources: expressionsFor(stack, 'aws_api_gateway_resource', ['parent_id', 'path_part'], ['id']),
+    methods: expressionsFor(stack, 'aws_api_gateway_method', ['resource_id', 'http_method', 'authorization', 'request_models', 'request_validator_id']),
+    validators: expressionsFor(stack, 'aws_api_gateway_request_validator', ['validate_request_body'], ['id']),
+    models: expressionsFor(stack, 'aws_api_gateway_model', ['name', 'schema', 'content_type']),
+    integrations: expressionsFor(stack, 'aws_api_gateway_integration', [
+      'resource_id', 'http_method', 'type', 'uri', 'integration_http_method', 'passthrough_behavior', 'request_templates', 'credentials',
+    ]),
+    integrationResponses: expressionsFor(stack, 'aws_api_gateway_integration_response', [
+      'resource_id', 'http_method', 'status_code', 'selection_pattern', 'response_templates',
+    ]),
+    gatewayResponses: expressionsFor(stack, 'aws_api_gateway_gateway_response', ['response_type', 'status_code', 'response_templates']),
+    stages: expressionsFor(stack, 'aws_api_gateway_stage', ['stage_name', 'access_log_settings']),
+    methodSettings: expressionsFor(stack, 'aws_api_gateway_method_settings', ['method_path', 'settings']),
+  };
+  const evaluated = evaluateInStack(stack, raw, { variables }) as Record<keyof typeof raw, Record<string, Config>>;
+  const rawLambda = only(findResources(stack, 'aws_lambda_function'), 'aws_lambda_function');
+
+  const sfn = only(evaluated.sfn, 'aws_sfn_state_machine');
+  const fn = only(evaluated.lambda, 'aws_lambda_function');
+  const queue = only(evaluated.queues, 'aws_sqs_queue');
+  const restApi = only(evaluated.restApis, 'aws_api_gateway_rest_api');
+  const stage = only(evaluated.stages, 'aws_api_gateway_stage');
+
+  const resourcePaths = new Map<string, string>([[str(restApi.attr_root_resource_id, 'root resource id'), '']]);
+  const resources = Object.values(evaluated.resources);
+  for (let pass = 0; pass < resources.length; pass++) {
+    for (const r of resources) {
+      const parent = resourcePaths.get(str(r.parent_id, 'parent_id'));
+      if (parent !== undefined) resourcePaths.set(str(r.attr_id, 'resource id'), `${parent}/${str(r.path_part, 'path_part')}`);
+    }
+  }
+  const modelsByName = new Map(Object.values(evaluated.models).map((m) => [str(m.name, 'model name'), str(m.schema, 'model schema')]));
+  const validatorsById = new Map(Object.values(evaluated.validators).map((v) => [str(v.attr_id, 'validator id'), v.validate_request_body === true]));
+
+  const routes: ApiRouteArtifact[] = Object.values(evaluated.methods).map((method) => {
+    const resourceId = str(method.resource_id, 'method resource_id');
+    const httpMethod = str(method.http_method, 'http_method');
+    const sameMethod = (c: Config): boolean => c.resource_id === resourceId && c.http_method === httpMethod;
+    const integration = Object.values(evaluated.integrations).find(sameMethod);
+    if (integration === undefined) throw new Error(`Method ${httpMethod} on resource ${resourceId} has no integration`);
+    const requestModels = Object.fromEntries(
+      Object.entries((method.request_models ?? {}) as Record<string, unknown>).map(([contentType, name]) => {
+        const schema = modelsByName.get(str(name, 'request model name'));
+        if (schema === undefined) throw new Error(`Request model ${String(name)} is not defined`);
+        return [contentType, schema];
+      }),
+    );
+    return {
+      path: resourcePaths.get(resourceId) ?? `/<unknown resource ${resourceId}>`,
+      httpMethod,
+      authorization: str(method.authorization, 'authorization'),
+      validateBody: method.request_validator_id !== undefined && validatorsById.get(str(method.request_validator_id, 'validator id')) === true,
+      requestModels,
+      integration: {
+        type: str(integration.type, 'integration type'),
+        uri: str(integration.uri, 'integration uri'),
+        httpMethod: str(integration.integration_http_method, 'integration_http_method'),
+        passthroughBehavior: typeof integration.passthrough_behavior === 'string' ? integration.passthrough_behavior : 'WHEN_NO_MATCH',
+        requestTemplates: templates(integration.request_templates),
+        ...(typeof integration.credentials === 'string' && { credentials: integration.credentials }),
+      },
+      integrationResponses: Object.values(evaluated.integrationResponses)
+        .filter(sameMethod)
+        .map((r) => ({
+          statusCode: String(r.status_code),
+          ...(typeof r.selection_pattern === 'string' && r.selection_pattern !== '' && { selectionPattern: r.selection_pattern }),
+          responseTemplates: templates(r.response_templates),
+        })),
+    };
+  });
+
+  const stageWide = Object.values(evaluated.methodSettings).find((m) => m.method_path === '*/*');
+  const settings = (Array.isArray(stageWide?.settings) ? stageWide?.settings[0] : stageWide?.settings) as Config | undefined;
+  const accessLog = (Array.isArray(stage.access_log_settings) ? stage.access_log_settings[0] : stage.access_log_settings) as Config | undefined;
+  const secret = Object.values(evaluated.secrets)[0];
+  const environment = ((fn.environment as Config | undefined)?.variables ?? {}) as Config;
+
+  return {
+    variables,
+    stateMachine: {
+      arn: str(sfn.attr_arn, 'state machine arn'),
+      name: str(sfn.name, 'state machine name'),
+      type: typeof sfn.type === 'string' ? sfn.type : 'STANDARD',
+      roleArn: str(sfn.role_arn, 'state machine role'),
+      definition: str(sfn.definition, 'state machine definition'),
+    },
+    api: {
+      name: str(restApi.name, 'rest api name'),
+      stageName: str(stage.stage_name, 'stage name'),
+      routes,
+      gatewayResponses: Object.fromEntries(
+        Object.values(evaluated.gatewayResponses).map((g) => [
+          str(g.response_type, 'response_type'),
+          { statusCode: String(g.status_code), responseTemplates: templates(g.response_templates) },
+        ]),
+      ),
+      ...(settings?.throttling_rate_limit !== undefined &&
+        settings.throttling_burst_limit !== undefined && {
+          throttling: { rateLimit: num(settings.throttling_rate_limit, 'rate limit'), burstLimit: num(settings.throttling_burst_limit, 'burst limit') },
+        }),
+      ...(typeof accessLog?.format === 'string' && { accessLogFormat: accessLog.format }),
+    },
+    callbacker: {
+      functionArn: str(fn.attr_arn, 'function arn'),
+      functionName: str(fn.function_name, 'function_name'),
+      handler: str(fn.handler, 'handler'),
+      runtime: str(fn.runtime, 'runtime'),
+      // Lambda's defaults when unset: 3 s and 128 MB. https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html
+      timeoutSeconds: fn.timeout === undefined ? 3 : num(fn.timeout, 'timeout'),
+      memorySizeMb: fn.memory_size === undefined ? 128 : num(fn.memory_size, 'memory_size'),
+      roleArn: str(fn.role, 'function role'),
+      environment: Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+      bundleDirectory: bundleDirectoryOf(stack, str(rawLambda.filename, 'function filename')),
+    },
+    roles: Object.values(evaluated.roles).map((r) => ({
+      arn: str(r.attr_arn, 'role arn'),
+      name: str(r.name, 'role name'),
+      // IAM's default maximum session: one hour. https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-settings.html
+      maxSessionDurationSeconds: r.max_session_duration === undefined ? 3600 : num(r.max_session_duration, 'max_session_duration'),
+    })),
+    deadLetterQueue: { url: str(queue.attr_url, 'queue url'), arn: str(queue.attr_arn, 'queue arn'), name: str(queue.name, 'queue name') },
+    ...(secret !== undefined && { signingSecret: { arn: str(secret.attr_arn, 'secret arn'), name: str(secret.name, 'secret name') } }),
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * The offline twin: what `cdktf synth` produced, running on local engines. One call starts everything and wires it
+ * as the deployed stack is wired; `close()` stops everything.
+ *
+ *   client ──SigV4──▶ API Gateway (synthesized routes, model, templates) ──StartExecution──▶ state machine
+ *   (synthesized ASL on aws-local-stepfunctions) ──▶ Athena (DuckDB) ──CSV──▶ S3 (s3rver)
+ *                                                ──▶ Lambda (the synthesized bundle) ──STS/Secrets Manager──▶ receiver
+ *                                                ──▶ dead-letter queue
+ *
+ * The only departures from the synthesized configuration are listed in {@link Twin.environmentOverrides}: local
+ * endpoints, the receiver's port and the loopback flag the handler honours only outside a Lambda sandbox.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AthenaEngine, type QueryExecution } from './athena-engine';
+import { DeadLetterStore } from './dead-letter-store';
+import { LambdaService } from './lambda-sandbox';
+import { startLocalSecretsManager } from './local-aws/secrets-manager';
+import { startLocalSts } from './local-aws/sts';
+import { type LocalS3, startLocalS3 } from './local-s3';
+import { type LocalApiGateway, startApiGateway } from './api-gateway';
+import { QueryOwnership, taskHandlersFor } from './service-integrations';
+import { type StaticCredentials } from './sigv4';
+import { type CachedStack, loadStack } from './stack-cache';
+import { StateMachineRunner } from './state-machine-runner';
+
+/** The stand-in account and region the stack is evaluated for (synthesized-stack.ts uses the same defaults). */
+export const TWIN_REGION = 'us-east-1';
+export const TWIN_ACCOUNT_ID = '123456789012';
+
+/** Terraform variables the twin deploys with unless told otherwise. */
+export const DEFAULT_TWIN_VARIABLES: Readonly<Record<string, unknown>> = { output_location: 's3://twin-athena-results/queries/' };
+
+/**
+ * The static credentials of the twin's API caller. They are valid only against the twin (documented, printed by
+ * `npm start -- --serve`); AWS has never issued them.
+ */
+export const TWIN_CLIENT_CREDENTIALS: StaticCredentials & { readonly userArn: string } = {
+  accessKeyId: 'AKIATWINLOCALCLIENT0',
+  secretAccessKey: 'twin-local-only-secret-not-valid-in-aws',
+  userArn: `arn:aws:iam::${TWIN_ACCOUNT_ID}:user/twin-client`,
+};
+
+/** Options of {@link startTwin}. */
+export interface TwinOptions {
+  /** Terraform variables. @default DEFAULT_TWIN_VARIABLES */
+  readonly variables?: Readonly<Record<string, unknown>>;
+  /** Folders of tables (one subfolder per database, one CSV or Parquet file per table). */
+  readonly dataDirectories?: readonly string[];
+  /** Ports of local receivers, added to the synthesized CALLBACK_ALLOWED_PORTS. */
+  readonly callbackPorts?: readonly number[];
+  /** PEM certificates the function trusts besides the public roots (the local receivers' certificates). */
+  readonly trustedCertificates?: readonly string[];
+  /** The Standard Webhooks secret the stack's signing secret holds. @default a random `whsec_` secret */
+  readonly webhookSigningSecret?: string;
+  /** Further variables for the function's environment, as an operator could set them (e.g. shorter timeouts). */
+  readonly callbackerEnvironment?: Readonly<Record<string, string>>;
+  /** Seconds of real time per second of the definition's waits and retry intervals. @default 0.001 */
+  readonly timeScale?: number;
+  readonly athena?: {
+    /** Athena's active-query quota. @default no quota */
+    readonly activeQueryQuota?: number;
+    /** Fault injection: true makes a start throw TooManyRequestsException. */
+    readonly throttle?: () => boolean;
+    readonly timing?: { readonly queuedMs?: number; readonly minimumRunningMs?: number };
+  };
+  /** Apply the stage's throttling. @default true */
+  readonly apiThrottling?: boolean;
+  /** Most Lambda sandboxes at once. @default 8 */
+  readonly lambdaSandboxes?: number;
+  /** Receives each line the function logs. */
+  readonly onLambdaLog?: (line: string) => void;
+  /** Where synthesized stacks are cached. @default stack-cache's default */
+  readonly stackCacheDirectory?: string;
+}
+
+/** A running twin. */
+export interface Twin {
+  /** The stage URL, `http://127.0.0.1:<port>/live`; POST `${stageUrl}/queries`. */
+  readonly stageUrl: string;
+  readonly region: string;
+  /** Credentials the API accepts. */
+  readonly clientCredentials: StaticCredentials;
+  /** The signing secret (`whsec_...`) receivers verify callbacks with. */
+  readonly webhookSigningSecret: string;
+  readonly stack: CachedStack;
+  readonly athena: AthenaEngine;
+  readonly s3: LocalS3;
+  readonly stateMachine: StateMachineRunner;
+  readonly lambda: LambdaService;
+  readonly deadLetters: DeadLetterStore;
+  readonly api: LocalApiGateway;
+  /** Where query results go: the definition's OutputLocation. */
+  readonly outputLocation: { readonly bucket: string; readonly prefix: string };
+  /** Variables the twin sets in the function's environment on top of the synthesized ones, with why. */
+  readonly environmentOverrides: Readonly<Record<string, { readonly value: string; readonly why: string }>>;
+  /** The query an execution started (as its Athena task recorded it), or undefined before it starts. */
+  queryOf(executionArn: string): QueryExecution | undefined;
+  close(): Promise<void>;
+}
+
+interface AthenaTaskParameters {
+  readonly WorkGroup?: string;
+  readonly ResultConfiguration?: { readonly OutputLocation?: string };
+}
+
+function newKey(prefix: string): StaticCredentials {
+  return { accessKeyId: `${prefix}${randomBytes(8).toString('hex').toUpperCase()}`.slice(0, 20), secretAccessKey: randomBytes(30).toString('base64') };
+}
+
+/** Starts the twin. */
+export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
+  const variables = options.variables ?? DEFAULT_TWIN_VARIABLES;
+  const stack = loadStack(variables, options.stackCacheDirectory);
+  const { artifacts } = stack;
+  const definition = JSON.parse(artifacts.stateMachine.definition) as { States: Record<string, { Type: string; Resource?: string; Parameters?: AthenaTaskParameters }> };
+  const athenaStates = Object.values(definition.States).filter((s) => s.Resource?.includes(':athena:'));
+  const outputLocations = [...new Set(athenaStates.map((s) => s.Parameters?.ResultConfiguration?.OutputLocation))];
+  const locationMatch = outputLocations.length === 1 ? /^s3:\/\/([^/]+)\/(.*)$/.exec(outputLocations[0] ?? '') : null;
+  if (locationMatch === null) throw new Error(`The twin needs one literal s3:// OutputLocation in the definition, found ${JSON.stringify(outputLocations)}`);
+  const outputLocation = { bucket: locationMatch[1], prefix: locationMatch[2] };
+  const workGroups = [...new Set(athenaStates.map((s) => s.Parameters?.WorkGroup ?? 'primary'))];
+  const underResults = (bucket: string, key: string): boolean => bucket === outputLocation.bucket && key.startsWith(outputLocation.prefix);
+
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    // Last started, first stopped: the API takes no more requests before the services behind it go away.
+    while (closers.length > 0) await (closers.pop() as () => Promise<void>)();
+  };
+  try {
+    const s3 = await startLocalS3([outputLocation.bucket]);
+    closers.push(() => s3.close());
+
+    // Athena writes results with the state machine role's permissions: PutObject under the output location.
+    const athenaKey = newKey('AKIATWINATHENA');
+    s3.grant({ credentials: athenaKey, allows: (action, bucket, key) => action === 'PutObject' && underResults(bucket, key) });
+    const athenaWriter = s3.clientFor(athenaKey);
+    const athena = await AthenaEngine.create({
+      workGroups,
+      dataDirectories: options.dataDirectories,
+      activeQueryQuota: options.athena?.activeQueryQuota,
+      throttle: options.athena?.throttle,
+      timing: options.athena?.timing,
+      writeResult: async (bucket, key, body) => {
+        await athenaWriter.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/csv' }));
+      },
+    });
+    closers.push(() => athena.close());
+
+    // The function's own credentials, as Lambda hands them over: its execution role's session. They grant nothing
+    // in S3; only the presigner role's sessions may read results.
+    const functionKey = { ...newKey('ASIATWINFUNCTION'), sessionToken: randomBytes(48).toString('base64') };
+    const functionRoleArn = artifacts.callbacker.roleArn;
+    const caller = { ...functionKey, assumedRoleArn: `arn:aws:sts::${TWIN_ACCOUNT_ID}:assumed-role/${functionRoleArn.split('/').pop()}/${artifacts.callbacker.functionName}` };
+    const presignerArn = artifacts.callbacker.environment.PRESIGNER_ROLE_ARN;
+    const sts = await startLocalSts({
+      region: TWIN_REGION,
+      caller,
+      assumableRoles: artifacts.roles.filter((r) => r.arn === presignerArn).map((r) => ({ arn: r.arn, maxSessionDurationSeconds: r.maxSessionDurationSeconds })),
+      onSession: (session) =>
+        s3.grant({ credentials: session, expiration: session.expiration, allows: (action, bucket, key) => action === 'GetObject' && underResults(bucket, key) }),
+    });
+    closers.push(() => sts.close());
+
+    const webhookSigningSecret = options.webhookSigningSecret ?? `whsec_${randomBytes(32).toString('base64')}`;
+    const secrets = await startLocalSecretsManager({
+      region: TWIN_REGION,
+      caller,
+      secrets: artifacts.signingSecret === undefined ? [] : [{ ...artifacts.signingSecret, secretString: webhookSigningSecret }],
+    });
+    closers.push(() => secrets.close());
+
+    const synthesized = artifacts.callbacker.environment;
+    const isolation = path.join(os.tmpdir(), 'twin-lambda-has-no-aws-config');
+    const environmentOverrides: Record<string, { value: string; why: string }> = {
+      AWS_ENDPOINT_URL_S3: { value: s3.endpoint, why: 'the local S3' },
+      AWS_ENDPOINT_URL_STS: { value: sts.endpoint, why: 'the local STS' },
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: { value: secrets.endpoint, why: 'the local Secrets Manager' },
+      CALLBACK_ALLOWED_PORTS: {
+        value: [synthesized.CALLBACK_ALLOWED_PORTS ?? '443', ...(options.callbackPorts ?? []).map(String)].join(','),
+        why: 'adds the local receivers\' ports',
+      },
+      DANGEROUSLY_ALLOW_LOOPBACK_HTTP_CALLBACKS: { value: 'true', why: 'local receivers are on 127.0.0.1; ignored by the handler inside a real Lambda' },
+      AWS_CONFIG_FILE: { value: path.join(isolation, 'config'), why: "keeps this machine's AWS config out, as a Lambda sandbox has none" },
+      AWS_SHARED_CREDENTIALS_FILE: { value: path.join(isolation, 'credentials'), why: "keeps this machine's AWS credentials out" },
+      ...Object.fromEntries(Object.entries(options.callbackerEnvironment ?? {}).map(([k, v]) => [k, { value: v, why: 'set by the twin user' }])),
+    };
+    const fn = artifacts.callbacker;
+    // What the Lambda runtime itself sets. AWS_LAMBDA_RUNTIME_API is deliberately absent: the handler reads its
+    // presence as "inside a real sandbox" and would then refuse loopback receivers.
+    // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+    const runtimeEnvironment: Record<string, string> = {
+      AWS_REGION: TWIN_REGION,
+      AWS_DEFAULT_REGION: TWIN_REGION,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: 'twin/[$LATEST]local',
+      AWS_ACCESS_KEY_ID: functionKey.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: functionKey.secretAccessKey,
+      AWS_SESSION_TOKEN: functionKey.sessionToken,
+      _HANDLER: fn.handler,
+      LAMBDA_TASK_ROOT: '/var/task',
+      LAMBDA_RUNTIME_DIR: '/var/runtime',
+      LANG: 'en_US.UTF-8',
+      TZ: ':UTC',
+    };
+    const lambda = new LambdaService(
+      {
+        functionArn: fn.functionArn,
+        functionName: fn.functionName,
+        handler: fn.handler,
+        codeDirectory: stack.bundleDirectory,
+        timeoutSeconds: fn.timeoutSeconds,
+        memorySizeMb: fn.memorySizeMb,
+        environment: { ...runtimeEnvironment, ...synthesized, ...Object.fromEntries(Object.entries(environmentOverrides).map(([k, v]) => [k, v.value])) },
+      },
+      { extraCaCertificates: options.trustedCertificates, maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog },
+    );
+
+    const deadLetters = new DeadLetterStore(artifacts.deadLetterQueue.url);
+    const queries = new QueryOwnership();
+    const stateMachine = new StateMachineRunner({
+      stateMachineArn: artifacts.stateMachine.arn,
+      roleArn: artifacts.stateMachine.roleArn,
+      definition: artifacts.stateMachine.definition,
+      taskHandlers: taskHandlersFor(definition.States, { athena, lambda, deadLetters, queries }),
+      timeScale: options.timeScale,
+    });
+    closers.push(() => stateMachine.abortAll());
+
+    const api = await startApiGateway({
+      api: artifacts.api,
+      region: TWIN_REGION,
+      accountId: TWIN_ACCOUNT_ID,
+      callers: [TWIN_CLIENT_CREDENTIALS],
+      stepFunctions: stateMachine,
+      throttling: options.apiThrottling,
+    });
+    closers.push(() => api.close());
+
+    return {
+      stageUrl: api.stageUrl,
+      region: TWIN_REGION,
+      clientCredentials: { accessKeyId: TWIN_CLIENT_CREDENTIALS.accessKeyId, secretAccessKey: TWIN_CLIENT_CREDENTIALS.secretAccessKey },
+      webhookSigningSecret,
+      stack,
+      athena,
+      s3,
+      stateMachine,
+      lambda,
+      deadLetters,
+      api,
+      outputLocation,
+      environmentOverrides,
+      queryOf: (executionArn) => {
+        const id = queries.queryOf(executionArn);
+        return id === undefined ? undefined : athena.getQueryExecution(id).QueryExecution;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
