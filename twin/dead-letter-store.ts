@@ -4,6 +4,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-sqs.html
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { DeadLetterMessage, DeadLetterSource } from '../redrive/redrive';
 
 /** One message in the queue. */
 export interface DeadLetterRecord {
@@ -37,15 +38,36 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Characters SQS allows in a message. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html */
 const INVALID_CHARACTER = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-/** The queue. */
-export class DeadLetterStore {
+/** The queue. It is also a {@link DeadLetterSource}, so `redrive()` reads it as it reads SQS. */
+export class DeadLetterStore implements DeadLetterSource {
   private readonly messages: DeadLetterRecord[] = [];
+  /** Received and not yet acknowledged: invisible to the next receive, as SQS's visibility timeout makes them. */
+  private readonly inFlight = new Set<string>();
 
   constructor(readonly queueUrl: string) {}
 
   /** Every message sent, in order. */
   get records(): readonly DeadLetterRecord[] {
     return this.messages;
+  }
+
+  /** Up to `max` messages that are not in flight; they stay in flight until acknowledged or released. */
+  async receive(max: number): Promise<readonly DeadLetterMessage[]> {
+    const ready = this.messages.filter((m) => !this.inFlight.has(m.MessageId)).slice(0, max);
+    for (const m of ready) this.inFlight.add(m.MessageId);
+    return ready.map((m) => ({ receipt: m.MessageId, body: m.Body }));
+  }
+
+  /** Deletes a delivered message. */
+  async acknowledge(receipt: string): Promise<void> {
+    const index = this.messages.findIndex((m) => m.MessageId === receipt);
+    if (index >= 0) this.messages.splice(index, 1);
+    this.inFlight.delete(receipt);
+  }
+
+  /** Makes every in-flight message visible again, as the end of SQS's visibility timeout does. */
+  releaseInFlight(): void {
+    this.inFlight.clear();
   }
 
   /** The bodies, parsed as JSON. */

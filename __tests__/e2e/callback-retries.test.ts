@@ -4,6 +4,8 @@
  * dead-letter record that holds everything needed to deliver again.
  */
 import { webhookIdFor } from '../../handler/signing';
+import type { DeliveryRequest } from '../../handler/types';
+import { redrive } from '../../redrive/redrive';
 import { parseCsv } from '../../twin/athena-csv';
 import { startWebhookReceiver, type WebhookReceiver } from '../../twin/webhook-receiver';
 import { closedPort, finished, SAMPLE_QUERY, startWorld, within, type World } from './harness';
@@ -104,9 +106,9 @@ describe('e2e: callback retries', () => {
       try {
         back = await startWebhookReceiver({ tls: world.tls, signingSecret: world.twin.webhookSigningSecret, port: downPort });
 
-        // WHEN the record is redriven through the same function
-        const { ExecutionArn, ExecutionStartTime, CallbackUrl, QueryOutcome } = body;
-        await world.twin.lambda.invoke({ ExecutionArn, ExecutionStartTime, CallbackUrl, QueryOutcome });
+        // WHEN the queue is redriven (what npm run redrive does against SQS) through the same function
+        const report = await redrive(world.twin.deadLetters, { deliver: (request: DeliveryRequest) => world.twin.lambda.invoke(request) });
+        world.twin.deadLetters.releaseInFlight();
 
         // THEN: signed, for the same execution and webhook-id, with a fresh URL to the same result
         const delivery = await within(5_000, 'redriven callback', back.waitFor((d) => d.acknowledged));
@@ -117,6 +119,9 @@ describe('e2e: callback retries', () => {
         const download = await fetch(payload.QueryResult.PresignedUrl);
         expect(download.status).toBe(200);
         expect(parseCsv(await download.text())).toHaveLength(11);
+        // and the record left the queue once delivered
+        expect(report.delivered).toContain(executionArn);
+        expect(world.twin.deadLetters.records.filter((r) => r.Body.includes(executionArn))).toHaveLength(0);
       } finally {
         await back?.close();
       }
