@@ -1,9 +1,15 @@
 /**
- * Loads the esbuild bundle of the callbacker (what ships to Lambda) in a fresh module registry, with a given
- * environment. Test helper; not a suite.
+ * Loads the callbacker exactly as the module deploys it: the bundle file taken from the synthesized stack's asset (the
+ * archive provider's source directory), in a fresh module registry, with a given environment. Test helper; not a suite.
  */
-import { bundleCallbacker } from '../../constructs/callbacker-bundle';
+import * as path from 'node:path';
 import type { DeliveryRequest, DeliveryResult } from '../../handler/types';
+import { loadStack } from '../../twin/stack-cache';
+
+/** The bundle in the synthesized stack (synthesized once per content of the sources, then served from a cache). */
+export function synthesizedBundleFile(): string {
+  return path.join(loadStack({ output_location: 's3://twin-athena-results/queries/' }).bundleDirectory, 'index.js');
+}
 
 export type BundledHandler = (event: DeliveryRequest) => Promise<DeliveryResult>;
 
@@ -38,11 +44,11 @@ async function withEnv<T>(env: NodeJS.ProcessEnv, action: () => Promise<T>): Pro
 }
 
 /**
- * Bundles the handler (cached per process), requires the bundle in an isolated module registry (so module-scope
- * caches start empty) and returns an invoker that runs each call under `vars`, restoring the environment after.
+ * Requires the synthesized bundle in an isolated module registry (so module-scope caches start empty) and returns an
+ * invoker that runs each call under `vars`, restoring the environment after.
  */
 export function loadBundledHandler(vars: Record<string, string>): BundledHandler {
-  const { file } = bundleCallbacker();
+  const file = synthesizedBundleFile();
   const env = isolatedEnv(vars);
   const saved = process.env;
   process.env = env;
