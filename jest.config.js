@@ -7,7 +7,8 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  setupFiles: ['<rootDir>/__tests__/support/polyfills.cjs'],
+  // The same polyfill the twin CLI loads; Jest gives each test file its own realm, so it must run per file here.
+  setupFiles: ['<rootDir>/twin/polyfill.cjs'],
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-jest.ts'],
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/__tests__/support/summary-reporter.cjs'],

@@ -2,6 +2,7 @@
  * Synth-time validation of literal prop values. Terraform tokens are skipped: their values are checked by the
  * Terraform variable `validation` blocks instead. Each rule returns problems; the construct throws them all at once.
  */
+import type { AsyncAthenaQueryProps } from '../async-athena-query';
 import type { BackoffPolicy } from './asl';
 import type { PropProblem } from './errors';
 import { MAX_NAME_PREFIX_LENGTH, NAME_PREFIX_PATTERN } from './naming';
@@ -45,35 +46,11 @@ const DATABASE_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
 /** API Gateway stage names. */
 const STAGE_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** The literal values validated; every member optional so partial objects can be checked. */
-export interface ValidatableProps {
-  readonly workGroup?: string;
-  readonly outputLocation?: string;
-  readonly namePrefix?: string;
-  readonly presignExpirySeconds?: number;
-  readonly database?: string;
-  readonly queryTimeoutSeconds?: number;
-  readonly logRetentionDays?: number;
-  readonly tags?: Readonly<Record<string, string>>;
-  readonly resultsKmsKeyArn?: string;
-  readonly logsKmsKeyArn?: string;
-  readonly deadLetterQueueKmsKeyArn?: string;
-  readonly signingSecretKmsKeyArn?: string;
-  readonly callbackerMemoryMb?: number;
-  readonly callbackerTimeoutSeconds?: number;
-  readonly callbackerReservedConcurrency?: number;
-  readonly stageName?: string;
-  readonly throttlingRateLimit?: number;
-  readonly throttlingBurstLimit?: number;
-  readonly allowedCallbackHosts?: readonly string[];
-  readonly allowedCallbackPorts?: readonly number[];
-  readonly sourceDataLocations?: readonly string[];
-  readonly glueDatabases?: readonly string[];
-  readonly existingSigningSecretArn?: string;
-  readonly webAclArn?: string;
-  readonly athenaThrottleRetry?: Partial<BackoffPolicy>;
-  readonly callbackRetry?: Partial<BackoffPolicy>;
-}
+/**
+ * The props validated; every member optional so partial objects can be checked. A type-only import: the props are a
+ * plain interface, and this module stays free of cdktf at run time.
+ */
+export type ValidatableProps = Partial<AsyncAthenaQueryProps>;
 
 type Rule = (props: ValidatableProps, isUnresolved: IsUnresolved) => PropProblem[];
 
