@@ -4,8 +4,11 @@
  */
 import type { MachineDescription } from './support/machine';
 
-/** Units the figures are given in. */
-export type Unit = 's' | 'ms' | 'MiB' | 'KB';
+/** Units the figures are given in. Counts (`transitions`, `queries`) and `USD` are not times or sizes. */
+export type Unit = 's' | 'ms' | 'MiB' | 'KB' | 'transitions' | 'queries' | 'USD';
+
+/** Every unit, for checks. */
+export const UNITS: readonly Unit[] = ['s', 'ms', 'MiB', 'KB', 'transitions', 'queries', 'USD'];
 
 /** One measured figure. Null fields are "not measured here" or "no such thing" (no baseline, no target). */
 export interface Row {
@@ -58,12 +61,16 @@ export function row(fields: { metric: string; unit: Unit; ours: number | null; b
 /** Three significant digits, enough for figures that vary by a few percent between runs. */
 function figure(value: number | null, unit: Unit): string {
   if (value === null) return '—';
+  if (unit === 'USD') return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  if ((unit === 'transitions' || unit === 'queries') && Number.isInteger(value)) return `${value} ${unit}`;
   const digits = value >= 100 ? 0 : value >= 10 ? 1 : value >= 1 ? 2 : 3;
   return `${value.toFixed(digits)} ${unit}`;
 }
 
 function ratio(value: number | null): string {
-  return value === null ? '—' : `${value.toFixed(value >= 10 ? 0 : 2)}×`;
+  if (value === null) return '—';
+  if (value === 0) return '0×';
+  return `${value >= 0.01 ? value.toFixed(value >= 10 ? 0 : 2) : value.toPrecision(2)}×`;
 }
 
 function verdict(met: boolean | null): string {

@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: measures synth, the callbacker and the test suite against same-run baselines, prints the table
- * and writes BENCHMARKS.md.
+ * `npm run bench`: measures the offline twin against the sample's design (cost per query, callback delay, burst),
+ * synth, the callbacker and the test suite against same-run baselines, prints the table and writes BENCHMARKS.md.
  *
  *   npm run bench                  # about two minutes; the test-suite row repeats the last --suite figure
  *   npm run bench -- --suite       # also times `npm test` (--full is the same)
@@ -10,14 +10,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type BenchReport, renderConsole, renderMarkdown, type SectionReport } from './report';
+import { burstSection } from './sections/burst';
+import { callbackDelaySection } from './sections/callback-delay';
 import { callbackerSection } from './sections/callbacker';
+import { costSection } from './sections/cost';
 import type { BenchOptions, Section } from './sections/section';
 import { synthSection } from './sections/synth';
 import { testSuiteSection } from './sections/test-suite';
 import { describeMachine } from './support/machine';
 
-/** In report order. The offline-twin sections (transitions, callback delay, burst) go first when they exist. */
-export const SECTIONS: readonly Section[] = [synthSection, callbackerSection, testSuiteSection];
+/** In report order: the offline-twin sections (cost per query, callback delay, burst) first. */
+export const SECTIONS: readonly Section[] = [costSection, callbackDelaySection, burstSection, synthSection, callbackerSection, testSuiteSection];
 
 /** Runs every section in turn (they time things, so never in parallel). */
 export async function runBench(options: BenchOptions, command: string): Promise<BenchReport> {

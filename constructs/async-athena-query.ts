@@ -198,7 +198,7 @@ export interface AsyncAthenaQueryProps {
   /**
    * Backoff when Athena's active-query quota is full.
    *
-   * @default DEFAULT_ATHENA_THROTTLE_RETRY (2 s doubling to 60 s, 40 retries, full jitter)
+   * @default DEFAULT_ATHENA_THROTTLE_RETRY (1 s doubling to 30 s, 120 retries, full jitter)
    */
   readonly athenaThrottleRetry?: Partial<BackoffPolicy>;
   /**

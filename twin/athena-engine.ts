@@ -90,11 +90,25 @@ export interface AthenaEngineOptions {
   /** Fault injection: when it returns true, a start throws TooManyRequestsException ("Rate exceeded"). */
   readonly throttle?: () => boolean;
   /**
-   * Milliseconds a query stays QUEUED, and at least RUNNING, so progress is visible in demos.
+   * How long queries take: milliseconds a query stays QUEUED, and at least RUNNING, so progress is visible in demos
+   * and a benchmark can give queries a duration.
    *
    * @default 0 for both
    */
-  readonly timing?: { readonly queuedMs?: number; readonly minimumRunningMs?: number };
+  readonly timing?: QueryTiming;
+}
+
+/** Milliseconds a query spends QUEUED and RUNNING. */
+export interface QueryTiming {
+  /** Milliseconds between the start and RUNNING. @default 0 */
+  readonly queuedMs?: number;
+  /**
+   * Milliseconds a query stays RUNNING at least: its duration whenever DuckDB answers sooner (results are written
+   * after it). A function gives each query its own duration, e.g. by its text.
+   *
+   * @default 0
+   */
+  readonly minimumRunningMs?: number | ((query: QueryExecution) => number);
 }
 
 /** A table loaded from a file. */
@@ -353,7 +367,8 @@ export class AthenaEngine {
       const columns = reader.columnNames();
       const rows = reader.getRows().map((row) => row.map(cellText));
       const engineMillis = Date.now() - started;
-      const remaining = (this.options.timing?.minimumRunningMs ?? 0) - (Date.now() - runningSince);
+      const minimum = this.options.timing?.minimumRunningMs ?? 0;
+      const remaining = (typeof minimum === 'function' ? minimum(qe) : minimum) - (Date.now() - runningSince);
       if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
       if (execution.cancelRequested) return this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
       const location = /^s3:\/\/([^/]+)\/(.+)$/.exec(qe.ResultConfiguration.OutputLocation);

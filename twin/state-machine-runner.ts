@@ -5,11 +5,13 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  *
  * Waits and retry intervals are compressed through the interpreter's overrides (each second of the definition
- * becomes `timeScale` seconds); the definition itself is never edited.
+ * becomes `timeScale` seconds); the definition itself is never edited. The override is one interval per retrier, so by
+ * default every retry waits its IntervalSeconds; `retryTiming: 'backoff-and-jitter'` computes each wait as Step
+ * Functions does instead (see {@link RetryTiming}).
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
-import type { TaskHandlerFactory, TaskJson } from './service-integrations';
+import type { TaskHandler, TaskHandlerFactory, TaskJson } from './service-integrations';
 
 /** An event of the interpreter's log. */
 export type ExecutionEvent = {
@@ -58,6 +60,20 @@ export class StepFunctionsError extends Error {
   }
 }
 
+/**
+ * How retry waits are timed, before `timeScale` compresses them.
+ *
+ * - `fixed-interval`: every retry by a retrier waits its IntervalSeconds. The interpreter takes one override per
+ *   retrier, so BackoffRate, MaxDelaySeconds and JitterStrategy are not applied.
+ * - `backoff-and-jitter`: retry n (from 0) of a retrier waits IntervalSeconds x BackoffRate^n, capped at
+ *   MaxDelaySeconds, and with JitterStrategy FULL a uniformly random part of that, from 0 to all of it, as Step
+ *   Functions documents (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). The wait
+ *   is computed when the state's Task handler throws and handed to the interpreter as that retrier's override for the
+ *   retry that follows. Counts restart when the handler succeeds or an error is not retried. Errors raised by the
+ *   interpreter itself (a Task's `States.Timeout`) are not seen by the handler; their retries keep the fixed interval.
+ */
+export type RetryTiming = 'fixed-interval' | 'backoff-and-jitter';
+
 /** Options of {@link StateMachineRunner}. */
 export interface StateMachineRunnerOptions {
   readonly stateMachineArn: string;
@@ -72,6 +88,19 @@ export interface StateMachineRunnerOptions {
    * @default 0.001 (a 5 s retry interval becomes 5 ms)
    */
   readonly timeScale?: number;
+  /**
+   * How retry waits are timed.
+   *
+   * @default 'fixed-interval'
+   */
+  readonly retryTiming?: RetryTiming;
+  /**
+   * Uniform numbers in [0, 1) for FULL jitter (with `retryTiming: 'backoff-and-jitter'`); a seeded generator makes
+   * a run repeatable.
+   *
+   * @default Math.random
+   */
+  readonly random?: () => number;
 }
 
 /** Step Functions' limit on execution input and on every state's input and output, in UTF-8 bytes. */
@@ -80,10 +109,41 @@ export const MAX_PAYLOAD_BYTES = 262144;
 /** https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html#StepFunctions-StartExecution-request-name */
 const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
+/** A Retry rule as the definition states it; absent fields take the States Language defaults. */
+interface DefinitionRetrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds?: number;
+  readonly MaxAttempts?: number;
+  readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy?: 'FULL' | 'NONE';
+}
+
 interface DefinitionState {
   readonly Type: string;
-  readonly Retry?: readonly { readonly IntervalSeconds?: number }[];
+  readonly Retry?: readonly DefinitionRetrier[];
   readonly Seconds?: number;
+}
+
+/** States Language defaults of a retrier. https://states-language.net/spec.html#retrying-after-error */
+const RETRIER_DEFAULTS = { IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 } as const;
+
+/**
+ * Seconds Step Functions waits before retry `attempt` (0 for the first retry) of a retrier: IntervalSeconds x
+ * BackoffRate^attempt, capped at MaxDelaySeconds, and with JitterStrategy FULL a uniformly random part of that.
+ */
+export function retryDelaySeconds(retrier: Omit<DefinitionRetrier, 'ErrorEquals'>, attempt: number, random: () => number = Math.random): number {
+  const backoff = (retrier.IntervalSeconds ?? RETRIER_DEFAULTS.IntervalSeconds) * (retrier.BackoffRate ?? RETRIER_DEFAULTS.BackoffRate) ** attempt;
+  const capped = retrier.MaxDelaySeconds === undefined ? backoff : Math.min(backoff, retrier.MaxDelaySeconds);
+  return retrier.JitterStrategy === 'FULL' ? random() * capped : capped;
+}
+
+/** The index of the retrier that takes the error, as the interpreter picks it (the first that names it), or -1. */
+function retrierFor(retriers: readonly DefinitionRetrier[], error: unknown): number {
+  const { name, isRetryable } = (error ?? {}) as { name?: unknown; isRetryable?: unknown };
+  if (isRetryable === false) return -1;
+  // Errors thrown by a Task handler are never States.Timeout, so States.TaskFailed takes them all, as States.ALL does.
+  return retriers.findIndex((r) => r.ErrorEquals.some((e) => e === 'States.ALL' || e === 'States.TaskFailed' || e === name));
 }
 
 /**
@@ -229,13 +289,49 @@ export class StateMachineRunner {
     return { executionArn, startDate: record.startDate.getTime() / 1000 };
   }
 
+  /**
+   * Wraps each handler of a state with Retry so that, when it throws an error a retrier takes, the retrier's override
+   * holds the backoff-and-jitter wait of the retry that follows (see {@link RetryTiming}). One per execution.
+   */
+  private withBackoff(handlers: Record<string, TaskHandler>, overrides: Record<string, number[]>): Record<string, TaskHandler> {
+    const scale = this.options.timeScale ?? 0.001;
+    const random = this.options.random ?? Math.random;
+    return Object.fromEntries(
+      Object.entries(handlers).map(([name, handler]) => {
+        const retriers = this.states[name]?.Retry;
+        if (retriers === undefined) return [name, handler];
+        const attempts = retriers.map(() => 0);
+        const wrapped: TaskHandler = async (input) => {
+          try {
+            const result = await handler(input);
+            attempts.fill(0);
+            return result;
+          } catch (error) {
+            const index = retrierFor(retriers, error);
+            if (index === -1 || attempts[index] >= (retriers[index].MaxAttempts ?? RETRIER_DEFAULTS.MaxAttempts)) {
+              attempts.fill(0);
+            } else {
+              overrides[name][index] = Math.round(retryDelaySeconds(retriers[index], attempts[index], random) * 1000 * scale);
+              attempts[index] += 1;
+            }
+            throw error;
+          }
+        };
+        return [name, wrapped];
+      }),
+    );
+  }
+
   private async execute(record: ExecutionRecord): Promise<ExecutionRecord> {
+    let taskResourceLocalHandlers = this.options.taskHandlers(record.executionArn);
+    let retryIntervalOverrides = this.retryIntervalOverrides;
+    if (this.options.retryTiming === 'backoff-and-jitter') {
+      // This execution's own overrides: another execution's retry must not change the wait of this one.
+      retryIntervalOverrides = Object.fromEntries(Object.entries(this.retryIntervalOverrides).map(([name, intervals]) => [name, [...intervals]]));
+      taskResourceLocalHandlers = this.withBackoff(taskResourceLocalHandlers, retryIntervalOverrides);
+    }
     const execution = this.machine.run(record.input, {
-      overrides: {
-        taskResourceLocalHandlers: this.options.taskHandlers(record.executionArn),
-        retryIntervalOverrides: this.retryIntervalOverrides,
-        waitTimeOverrides: this.waitTimeOverrides,
-      },
+      overrides: { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides: this.waitTimeOverrides },
       // The interpreter fills in Execution.Input and StartTime; the rest of the context object comes from here.
       // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
       context: {

@@ -14,7 +14,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AthenaEngine, type QueryExecution } from './athena-engine';
+import { AthenaEngine, type QueryExecution, type QueryTiming } from './athena-engine';
 import { DeadLetterStore } from './dead-letter-store';
 import { LambdaService } from './lambda-sandbox';
 import { startLocalSecretsManager } from './local-aws/secrets-manager';
@@ -24,7 +24,7 @@ import { type LocalApiGateway, startApiGateway } from './api-gateway';
 import { QueryOwnership, taskHandlersFor } from './service-integrations';
 import { type StaticCredentials } from './sigv4';
 import { type CachedStack, loadStack } from './stack-cache';
-import { StateMachineRunner } from './state-machine-runner';
+import { type RetryTiming, StateMachineRunner } from './state-machine-runner';
 
 /** The stand-in account and region the stack is evaluated for (synthesized-stack.ts uses the same defaults). */
 export const TWIN_REGION = 'us-east-1';
@@ -59,12 +59,17 @@ export interface TwinOptions {
   readonly callbackerEnvironment?: Readonly<Record<string, string>>;
   /** Seconds of real time per second of the definition's waits and retry intervals. @default 0.001 */
   readonly timeScale?: number;
+  /** How retry waits are timed (state-machine-runner.ts explains both). @default 'fixed-interval' */
+  readonly retryTiming?: RetryTiming;
+  /** Uniform numbers in [0, 1) for retry jitter. @default Math.random */
+  readonly random?: () => number;
   readonly athena?: {
     /** Athena's active-query quota. @default no quota */
     readonly activeQueryQuota?: number;
     /** Fault injection: true makes a start throw TooManyRequestsException. */
     readonly throttle?: () => boolean;
-    readonly timing?: { readonly queuedMs?: number; readonly minimumRunningMs?: number };
+    /** How long queries stay QUEUED and RUNNING, in real milliseconds (not scaled by `timeScale`). */
+    readonly timing?: QueryTiming;
   };
   /** Apply the stage's throttling. @default true */
   readonly apiThrottling?: boolean;
@@ -231,6 +236,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       definition: artifacts.stateMachine.definition,
       taskHandlers: taskHandlersFor(definition.States, { athena, lambda, deadLetters, queries }),
       timeScale: options.timeScale,
+      retryTiming: options.retryTiming,
+      random: options.random,
     });
     closers.push(() => stateMachine.abortAll());
 

@@ -4,11 +4,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type BenchReport, renderMarkdown, type Row } from '../../bench/report';
+import { type BenchReport, renderMarkdown, type Row, UNITS } from '../../bench/report';
 import { runBench, SECTIONS } from '../../bench/run';
 import { rewriteToBarrel } from '../../bench/sections/synth';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const TITLES = ['Cost per query', 'Callback delay', 'Burst', 'Synth', 'Callbacker', 'Test suite'];
 let report: BenchReport;
 
 beforeAll(async () => {
@@ -21,7 +22,7 @@ function isNullableNumber(value: unknown): boolean {
 
 describe('npm run bench -- --smoke', () => {
   it('reports every section, each with rows and a baseline description', () => {
-    expect(report.sections.map((s) => s.title)).toEqual(['Synth', 'Callbacker', 'Test suite']);
+    expect(report.sections.map((s) => s.title)).toEqual(TITLES);
     expect(report.sections).toHaveLength(SECTIONS.length);
     for (const section of report.sections) {
       expect(section.rows.length).toBeGreaterThan(0);
@@ -33,7 +34,7 @@ describe('npm run bench -- --smoke', () => {
     const rows: Row[] = report.sections.flatMap((s) => [...s.rows]);
     for (const r of rows) {
       expect(r.metric).not.toBe('');
-      expect(['s', 'ms', 'MiB', 'KB']).toContain(r.unit);
+      expect(UNITS).toContain(r.unit);
       [r.ours, r.baseline, r.ratio, r.target].forEach((value) => expect(isNullableNumber(value)).toBe(true));
       expect(r.ratio).toBe(r.ours !== null && r.baseline !== null ? r.ours / r.baseline : null);
       expect(r.met).toBe(r.ours !== null && r.target !== null ? r.ours <= r.target : null);
@@ -42,20 +43,35 @@ describe('npm run bench -- --smoke', () => {
     }
   });
 
-  it('measures our side of every synth and callbacker metric except the CLI', () => {
+  it('measures our side of every metric except the CLI and the test suite', () => {
     const measured = report.sections
       .filter((s) => s.title !== 'Test suite')
       .flatMap((s) => s.rows)
       .filter((r) => !r.metric.includes('cdktf CLI'));
     expect(measured.every((r) => r.ours !== null)).toBe(true);
-    expect(report.sections[1].rows.every((r) => r.baseline !== null)).toBe(true);
+  });
+
+  it('measures the sample\'s design next to ours in every offline-twin row, and the callbacker baseline', () => {
+    const withBaseline = report.sections.filter((s) => ['Cost per query', 'Callback delay', 'Burst', 'Callbacker'].includes(s.title)).flatMap((s) => s.rows);
+    expect(withBaseline.filter((r) => r.baseline === null).map((r) => r.metric)).toEqual([]);
+  });
+
+  it('reports transitions for 2 s, 60 s and 30 min queries, their cost, and the burst\'s lost queries and makespan', () => {
+    const metrics = (title: string) => report.sections.find((s) => s.title === title)?.rows.map((r) => r.metric) ?? [];
+    for (const duration of ['2 s', '60 s', '30 min']) {
+      expect(metrics('Cost per query')).toContain(`transitions per successful query, T = ${duration}`);
+      expect(metrics('Cost per query')).toContain(`cost per million successful queries, T = ${duration}`);
+    }
+    expect(metrics('Callback delay').length).toBeGreaterThan(0);
+    expect(metrics('Burst').some((m) => m.startsWith('queries without a callback'))).toBe(true);
+    expect(metrics('Burst').some((m) => m.startsWith('makespan'))).toBe(true);
   });
 
   it('renders Markdown with the machine, the command and every row', () => {
     const markdown = renderMarkdown(report);
     expect(markdown).toContain('npm run bench -- --smoke');
     expect(markdown).toMatch(/Machine: \d+ cores \(nproc\), .+, Node v\d+/);
-    const tableRows = markdown.split('\n').filter((line) => /^\| (Synth|Callbacker|Test suite) \|/.test(line));
+    const tableRows = markdown.split('\n').filter((line) => TITLES.some((title) => line.startsWith(`| ${title} |`)));
     expect(tableRows).toHaveLength(report.sections.reduce((n, s) => n + s.rows.length, 0));
     for (const section of report.sections) expect(markdown).toContain(`- **${section.title}**: `);
   });

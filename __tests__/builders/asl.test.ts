@@ -70,7 +70,7 @@ describe('buildQueryDefinition', () => {
     const { Retry } = task(buildQueryDefinition(options), STATE_NAMES.startQuery);
     // THEN
     expect(Retry).toEqual([
-      { ErrorEquals: ['Athena.TooManyRequestsException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 40, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+      { ErrorEquals: ['Athena.TooManyRequestsException'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 120, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
       { ErrorEquals: ['Athena.InternalServerException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
     ]);
   });
@@ -142,14 +142,26 @@ describe('buildQueryDefinition', () => {
     expect(types).not.toContain('Choice');
   });
 
-  it('keeps every retry bounded', () => {
+  it('keeps every retry bounded: capped delays that add up to less than an hour', () => {
     // WHEN
     const retriers = Object.values(buildQueryDefinition(options).States).flatMap((s) => (s.Type === 'Task' ? s.Retry ?? [] : []));
     // THEN
     for (const r of retriers) {
-      expect(r.MaxAttempts).toBeLessThanOrEqual(40);
       expect(r.MaxDelaySeconds).toBeDefined();
+      const longestWait = Array.from({ length: r.MaxAttempts }, (_, n) => Math.min(r.MaxDelaySeconds ?? Infinity, r.IntervalSeconds * r.BackoffRate ** n)).reduce((a, b) => a + b, 0);
+      expect(longestWait).toBeLessThan(3600);
     }
+  });
+
+  it('waits about 29 minutes on average, 58 at most, for a slot under the Athena quota', () => {
+    // GIVEN full jitter: each wait is uniform from 0 to the capped backoff, so half of it on average
+    const { intervalSeconds, backoffRate, maxAttempts, maxDelaySeconds } = DEFAULT_ATHENA_THROTTLE_RETRY;
+    const capped = Array.from({ length: maxAttempts }, (_, n) => Math.min(maxDelaySeconds, intervalSeconds * backoffRate ** n));
+    // WHEN
+    const longest = capped.reduce((a, b) => a + b, 0);
+    // THEN
+    expect(Math.round(longest / 60)).toBe(58);
+    expect(Math.round(longest / 2 / 60)).toBe(29);
   });
 });
 

@@ -13,9 +13,9 @@ let executions: ExecutionRecord[];
 let elapsedMs = 0;
 
 beforeAll(async () => {
-  // The interpreter's overrides retry at a fixed interval, without the definition's doubling up to 60 s; at 1/20 of
-  // real time the 40 throttling retries (2 s becomes 100 ms) span about 4 s, which outlasts the burst as the real
-  // 30-minute backoff would.
+  // The twin's default retry timing waits a fixed interval per retrier, without the definition's doubling up to 30 s;
+  // at 1/20 of real time the 120 throttling retries (1 s becomes 50 ms) span about 6 s, which outlasts the burst as
+  // the real half-hour backoff would. (npm run bench times the retries as Step Functions does.)
   world = await startWorld({ athena: { activeQueryQuota: QUOTA }, timeScale: 0.05 });
   const started = Date.now();
   const arns = await Promise.all(Array.from({ length: SUBMISSIONS }, (_, i) => world.submit(`${SAMPLE_QUERY} -- burst ${i}`, world.receiver.url(`/burst/${i}`))));

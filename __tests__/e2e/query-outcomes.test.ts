@@ -3,6 +3,7 @@
  * (FAILED), a statement this stack may not run (FAILED), a cancelled query (CANCELLED), and a start that Athena keeps
  * throttling until the retries run out (FAILED).
  */
+import { DEFAULT_ATHENA_THROTTLE_RETRY } from '../../constructs/builders/asl';
 import { countTransitions, type ExecutionRecord } from '../../twin/state-machine-runner';
 import type { ReceivedDelivery } from '../../twin/webhook-receiver';
 import { finished, startWorld, within, type World } from './harness';
@@ -117,9 +118,9 @@ describe('e2e: Athena throttling beyond the retries', () => {
 
     // THEN
     const retries = record.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'StartQuery').length;
-    expect(retries).toBe(40);
+    expect(retries).toBe(DEFAULT_ATHENA_THROTTLE_RETRY.maxAttempts);
     expect(payload.State.State).toBe('FAILED');
     expect(payload.State.StateChangeReason).toMatch(/^Athena\.TooManyRequestsException: You have exceeded the limit/);
-    expect(throttled.twin.athena.throttledStarts).toBe(41);
+    expect(throttled.twin.athena.throttledStarts).toBe(DEFAULT_ATHENA_THROTTLE_RETRY.maxAttempts + 1);
   });
 });

@@ -95,6 +95,32 @@ describe('Class: AthenaEngine', () => {
     expect(done.Status.StateChangeReason).toMatch(reason);
   });
 
+  it('keeps each query RUNNING for the duration a timing function gives it', async () => {
+    // GIVEN durations chosen by query text
+    const asked: string[] = [];
+    const timed = await AthenaEngine.create({
+      workGroups: ['primary'],
+      writeResult: async () => undefined,
+      timing: {
+        minimumRunningMs: (q) => {
+          asked.push(q.Query);
+          return q.Query.includes('slow') ? 120 : 0;
+        },
+      },
+    });
+    const run = (query: string) =>
+      timed.waitForQueryExecution(timed.startQueryExecution({ QueryString: query, WorkGroup: 'primary', ResultConfiguration: { OutputLocation: 's3://results/prefix/' } }).QueryExecutionId);
+
+    // WHEN
+    const [slow, quick] = await Promise.all([run('SELECT 1 -- slow'), run('SELECT 2')]);
+    await timed.close();
+
+    // THEN the slow query ran at least its duration; the function saw each query
+    expect(asked.sort()).toEqual(['SELECT 1 -- slow', 'SELECT 2']);
+    expect([slow.Status.State, quick.Status.State]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(slow.Statistics!.TotalExecutionTimeInMillis).toBeGreaterThanOrEqual(119);
+  });
+
   it('loads Parquet tables too', async () => {
     // GIVEN a database folder with a Parquet file
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-parquet-'));

@@ -1,6 +1,6 @@
 /** The local Step Functions: StartExecution's validation, interpreter workarounds, terminal payload errors. */
 import { DataLimitExceededError, type TaskHandler } from '../../twin/service-integrations';
-import { countTransitions, normaliseForInterpreter, StateMachineRunner, StepFunctionsError } from '../../twin/state-machine-runner';
+import { countTransitions, normaliseForInterpreter, retryDelaySeconds, StateMachineRunner, StepFunctionsError } from '../../twin/state-machine-runner';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:test-machine';
 
@@ -98,6 +98,102 @@ describe('Class: StateMachineRunner', () => {
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('States.DataLimitExceeded');
     expect(record.events.map((e) => e.state?.name).filter(Boolean)).not.toContain('Caught');
+  });
+});
+
+describe('Option: retryTiming backoff-and-jitter', () => {
+  function backoffRunner(task: TaskHandler, random: () => number): StateMachineRunner {
+    const definition = {
+      StartAt: 'Work',
+      States: {
+        Work: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { 'Payload.$': '$' },
+          Retry: [
+            { ErrorEquals: ['Other'], IntervalSeconds: 60, MaxAttempts: 1 },
+            { ErrorEquals: ['Flaky'], IntervalSeconds: 10, BackoffRate: 2, MaxAttempts: 3, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+          ],
+          End: true,
+        },
+      },
+    };
+    // At full scale: a fixed-interval run would wait 10 s three times.
+    return new StateMachineRunner({
+      stateMachineArn: ARN,
+      roleArn: 'arn:aws:iam::123456789012:role/r',
+      definition: JSON.stringify(definition),
+      taskHandlers: () => ({ Work: task }),
+      timeScale: 1,
+      retryTiming: 'backoff-and-jitter',
+      random,
+    });
+  }
+
+  it('draws one jittered wait per retry and hands it to the interpreter', async () => {
+    // GIVEN a task that fails three times, and jitter that always draws 0
+    let calls = 0;
+    let draws = 0;
+    const flaky = backoffRunner(
+      async (input) => {
+        calls += 1;
+        if (calls <= 3) throw Object.assign(new Error('try again'), { name: 'Flaky' });
+        return input;
+      },
+      () => {
+        draws += 1;
+        return 0;
+      },
+    );
+
+    // WHEN
+    const { executionArn } = flaky.startExecution({ stateMachineArn: ARN, input: '{}' });
+    const record = await flaky.waitFor(executionArn);
+
+    // THEN the three retries waited 0 s each, not the fixed 10 s
+    expect(record.status).toBe('SUCCEEDED');
+    expect(draws).toBe(3);
+    expect(countTransitions(record.events)).toBe(4);
+    expect(record.stopDate!.getTime() - record.startDate.getTime()).toBeLessThan(5000);
+  });
+
+  it('stops drawing once MaxAttempts is spent, and the error ends the execution', async () => {
+    // GIVEN
+    let draws = 0;
+    const broken = backoffRunner(
+      async () => {
+        throw Object.assign(new Error('still down'), { name: 'Flaky' });
+      },
+      () => {
+        draws += 1;
+        return 0;
+      },
+    );
+
+    // WHEN
+    const { executionArn } = broken.startExecution({ stateMachineArn: ARN, input: '{}' });
+    const record = await broken.waitFor(executionArn);
+
+    // THEN
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('Flaky');
+    expect(draws).toBe(3);
+    expect(record.events.filter((e) => e.type === 'StateRetried')).toHaveLength(3);
+  });
+});
+
+describe('Function: retryDelaySeconds', () => {
+  it.each([
+    ['doubles from the interval', { IntervalSeconds: 2, BackoffRate: 2 }, [2, 4, 8, 16]],
+    ['stops at MaxDelaySeconds', { IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: 5 }, [1, 2, 4, 5, 5]],
+    ['takes the States Language defaults (1 s, x2)', {}, [1, 2, 4]],
+    ['draws FULL jitter from 0 to the capped backoff', { IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: 5, JitterStrategy: 'FULL' as const }, [0.25, 0.5, 1, 1.25]],
+  ])('%s', (_name, retrier, expected) => {
+    // WHEN
+    const delays = expected.map((_, attempt) => retryDelaySeconds(retrier, attempt, () => 0.25));
+
+    // THEN
+    expect(delays).toEqual(expected);
   });
 });
 

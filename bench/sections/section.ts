@@ -1,7 +1,6 @@
 /**
- * What every section of the bench is: a function from the run's options to a titled group of rows. New sections
- * (the offline-twin figures: state transitions, callback delay, burst) are added by writing one more such function
- * and listing it in bench/run.ts.
+ * What every section of the bench is: a function from the run's options to a titled group of rows. A new section is
+ * one more such function, listed in bench/run.ts.
  */
 import type { SectionReport } from '../report';
 

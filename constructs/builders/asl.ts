@@ -109,10 +109,18 @@ export interface BackoffPolicy {
 
 /**
  * Retry on Athena's active-query quota (`TooManyRequestsException`, which counts queued queries too,
- * https://docs.aws.amazon.com/athena/latest/ug/service-limits.html). 2 s doubling to a 60 s cap, 40 retries: a start
- * keeps trying for about 30 to 40 minutes (full jitter halves the mean) before the caller gets a FAILED callback.
+ * https://docs.aws.amazon.com/athena/latest/ug/service-limits.html). 1 s doubling to a 30 s cap, 120 retries, full
+ * jitter: a start keeps trying for about 29 minutes on average and 58 at most (the capped delays added up) before the
+ * caller gets a FAILED callback. Every retry is a billed state transition.
+ *
+ * Sized with `npm run bench` (Burst): 500 queries of 10 s submitted at once against a quota of 20 all get their
+ * callback within 1.3 x the ideal ceil(500 / 20) x 10 s. The cap bounds how long a slot freed by a finished query stays
+ * unclaimed; the previous 60 s cap gave 1.23-1.28 x, and its 40 retries (about 18 minutes on average) were too few for
+ * a backlog of longer queries. With n starts waiting there are about n / 15 attempts a second; past Athena's
+ * per-account StartQueryExecution call quota the excess is throttled and retried the same way, but competes with other
+ * Athena callers in the account.
  */
-export const DEFAULT_ATHENA_THROTTLE_RETRY: BackoffPolicy = { intervalSeconds: 2, backoffRate: 2, maxAttempts: 40, maxDelaySeconds: 60 };
+export const DEFAULT_ATHENA_THROTTLE_RETRY: BackoffPolicy = { intervalSeconds: 1, backoffRate: 2, maxAttempts: 120, maxDelaySeconds: 30 };
 
 /** Retry on Athena's transient `InternalServerException`: 2 s, 4 s, 8 s, 16 s, 32 s (with jitter). */
 export const DEFAULT_ATHENA_ERROR_RETRY: BackoffPolicy = { intervalSeconds: 2, backoffRate: 2, maxAttempts: 5, maxDelaySeconds: 60 };
