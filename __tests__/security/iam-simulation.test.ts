@@ -14,10 +14,9 @@ import {
   RESULTS_KEY_ARN,
   RESULTS_PREFIX,
   type RenderedDeployment,
-  renderDeployments,
+  useRenderedDeployments,
   type RoleKey,
   roleOf,
-  ScratchDirectories,
   WORK_GROUP,
 } from './support/deployments';
 import {
@@ -30,20 +29,7 @@ import {
   trustsAccount,
 } from './support/policies';
 
-const scratch = new ScratchDirectories();
-let deployments: Map<string, RenderedDeployment>;
-
-beforeAll(() => {
-  deployments = renderDeployments(scratch);
-});
-
-afterAll(() => scratch.removeAll());
-
-function deployment(spec: DeploymentSpec): RenderedDeployment {
-  const d = deployments.get(spec.label);
-  if (!d) throw new Error(`${spec.label} was not rendered`);
-  return d;
-}
+const { deployment } = useRenderedDeployments();
 
 // ---------------------------------------------------------------------------------------------------------------
 // ARNs of this deployment's neighbours: same account and region, another name.

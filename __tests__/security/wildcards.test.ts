@@ -12,10 +12,9 @@ import {
   MAIN_VARIABLES,
   REGION,
   type RenderedDeployment,
-  renderDeployments,
+  useRenderedDeployments,
   type RoleKey,
   roleOf,
-  ScratchDirectories,
 } from './support/deployments';
 import type { PolicyDocument } from './support/policies';
 import {
@@ -26,20 +25,7 @@ import {
   type WildcardScope,
 } from './support/wildcards';
 
-const scratch = new ScratchDirectories();
-let deployments: Map<string, RenderedDeployment>;
-
-beforeAll(() => {
-  deployments = renderDeployments(scratch);
-});
-
-afterAll(() => scratch.removeAll());
-
-function deployment(spec: DeploymentSpec): RenderedDeployment {
-  const d = deployments.get(spec.label);
-  if (!d) throw new Error(`${spec.label} was not rendered`);
-  return d;
-}
+const { deployment, all: allDeployments } = useRenderedDeployments();
 
 function split(location: string): { bucket: string; prefix: string } {
   const parsed = parseOutputLocation(location);
@@ -141,7 +127,7 @@ it.each(ALLOWLIST_ENTRIES)('$list entry "$name" gives a reason and an AWS docume
 
 it('relies on every REQUIRED_WILDCARDS entry somewhere (the allowlist holds no stale entry)', () => {
   // GIVEN
-  const policies = [...deployments.values()].flatMap((d) => Object.values(d.roles).flatMap((role) => role?.inline ?? []));
+  const policies = allDeployments().flatMap((d) => Object.values(d.roles).flatMap((role) => role?.inline ?? []));
   // WHEN
   const used = requiredWildcardsInUse(policies);
   // THEN

@@ -336,7 +336,7 @@ export function presignerPolicy(options: PresignerPolicyOptions): IamPolicyDocum
   return { Version: '2012-10-17', Statement: statements };
 }
 
-/** The API role's permissions: start executions of this state machine, nothing else (the seed granted `states:*`). */
+/** The API role's permissions: start executions of this state machine, nothing else (the seed granted every Step Functions action on every resource). */
 export function apiPolicy(stateMachineArn: string): IamPolicyDocument {
   return {
     Version: '2012-10-17',

@@ -282,3 +282,28 @@ export function renderDeployments(scratch: ScratchDirectories, specs: readonly D
   }
   return rendered;
 }
+
+/**
+ * Renders every deployment once for a test file (beforeAll) and removes the scratch folders afterwards (afterAll).
+ * Returns the lookup by spec and the rendered map, both valid once the file's tests run.
+ */
+export function useRenderedDeployments(): { deployment: (spec: DeploymentSpec) => RenderedDeployment; all: () => readonly RenderedDeployment[] } {
+  const scratch = new ScratchDirectories();
+  let rendered: Map<string, RenderedDeployment> | undefined;
+  beforeAll(() => {
+    rendered = renderDeployments(scratch);
+  });
+  afterAll(() => scratch.removeAll());
+  const map = (): Map<string, RenderedDeployment> => {
+    if (!rendered) throw new Error('deployments are rendered in beforeAll; use them inside tests');
+    return rendered;
+  };
+  return {
+    deployment: (spec) => {
+      const d = map().get(spec.label);
+      if (!d) throw new Error(`${spec.label} was not rendered`);
+      return d;
+    },
+    all: () => [...map().values()],
+  };
+}
