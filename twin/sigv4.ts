@@ -25,7 +25,7 @@ function toBuffer(data: SourceData): Buffer {
 }
 
 /** SHA-256 (or HMAC-SHA-256 when given a secret) in the shape the signer expects, on node:crypto. */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash: Hash | Hmac;
 
   constructor(secret?: SourceData) {

@@ -3,33 +3,9 @@
  * signatures, for query presigning (S3 URLs) and header signing (STS and Secrets Manager calls).
  */
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { amzDate, encodeRfc3986, presignQuery, signHeaders, type SigningKeys } from '../../handler/aws/sigv4';
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** The hash constructor @smithy/signature-v4 expects, on node:crypto. */
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-
-  update(data: SourceData): void {
-    this.hash.update(toBuffer(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
+// The twin's node:crypto hash adapter for @smithy/signature-v4 (the SDK's signer), the reference here.
+import { NodeSha256 } from '../../twin/sigv4';
 
 const SESSION: SigningKeys = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzE+/token==' };
 const LONG_LIVED: SigningKeys = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' };
