@@ -64,14 +64,15 @@ interface GuardContext {
 
 type Middleware = (ctx: GuardContext, next: () => Promise<void>) => Promise<void>;
 
-interface S3rverInstance {
+/** The part of @20minutes/s3rver's API used here (the package ships no type declarations). */
+export interface S3rverInstance {
   readonly middleware: Middleware[];
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   readonly httpServer?: Server;
 }
 
-type S3rverConstructor = new (options: {
+export type S3rverConstructor = new (options: {
   port: number;
   address: string;
   silent: boolean;

@@ -233,6 +233,39 @@ describe('AsyncAthenaQuery: options', () => {
   });
 });
 
+describe('AsyncAthenaQuery: grants and local testing', () => {
+  it('grants a role execute-api:Invoke on the two POST routes of this API and stage only', () => {
+    // GIVEN
+    const s = synthesize((scope) => {
+      const svc = new AsyncAthenaQuery(scope, 'Svc', props);
+      svc.grantInvoke(new IamRole(scope, 'Client', { name: 'client', assumeRolePolicy: '{}' }));
+    });
+    // WHEN
+    const grant = Object.values(resourcesOf(s, 'aws_iam_role_policy')).find((p) => String(p.name) === 'orders-invoke-api');
+    // THEN
+    expect(grant?.role).toMatch(/^\$\{aws_iam_role\.Client\.id\}$/);
+    const statement = JSON.parse(String(grant?.policy)).Statement;
+    expect(statement).toHaveLength(1);
+    expect(statement[0].Action).toEqual(['execute-api:Invoke']);
+    expect(statement[0].Resource).toEqual([
+      expect.stringMatching(/:execute-api:.*\$\{aws_api_gateway_rest_api\.Svc_Api_RestApi_\w+\.id\}\/\$\{aws_api_gateway_stage\.Svc_Api_Stage_\w+\.stage_name\}\/POST\/queries$/),
+      expect.stringMatching(/\/POST\/invocation$/),
+    ]);
+  });
+
+  it('passes the loopback-http testing flag to the callbacker only when asked, with a synth warning', () => {
+    // GIVEN
+    const stack = new TerraformStack(Testing.app(), 'loopback');
+    // WHEN
+    const svc = new AsyncAthenaQuery(stack, 'Svc', { ...props, dangerouslyAllowLoopbackHttpCallbacksForLocalTesting: true });
+    const synthesized = Testing.synth(stack);
+    // THEN
+    expect(synthesized).toHaveResourceWithProperties(LambdaFunction, { environment: { variables: expect.objectContaining({ DANGEROUSLY_ALLOW_LOOPBACK_HTTP_CALLBACKS: 'true' }) } });
+    expect(svc.callbacker.node.metadata.map((m) => String(m.data))).toEqual([expect.stringMatching(/dangerouslyAllowLoopbackHttpCallbacksForLocalTesting is on/)]);
+    expect(defaults.text).not.toContain('DANGEROUSLY_ALLOW_LOOPBACK_HTTP_CALLBACKS');
+  });
+});
+
 describe('AsyncAthenaQuery: handles and validation', () => {
   it('exposes every resource it creates and the invoke URL of POST /queries', () => {
     // GIVEN

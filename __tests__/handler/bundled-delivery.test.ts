@@ -4,7 +4,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { bundleCallbacker } from '../../constructs/callbacker-bundle';
-import { type BundledHandler, loadBundledHandler } from '../support/bundled-callbacker';
+import { acceptDeliveriesQuietly, type BundledHandler, loadBundledHandler } from '../support/bundled-callbacker';
 import { callbackSchemaErrors } from '../support/callback-schema';
 import { caughtErrorEvent, endedQueryEvent, executionArn, succeededEvent } from '../support/callbacker-events';
 import { type LocalReceiver, startReceiver } from '../support/local-receiver';
@@ -35,15 +35,7 @@ afterAll(async () => {
   await Promise.all([s3.close(), receiver.close(), secretsManager.close()]);
 });
 
-beforeEach(() => {
-  receiver.respondWith((_req, res) => {
-    res.writeHead(204);
-    res.end();
-  });
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-});
-
-afterEach(() => jest.restoreAllMocks());
+acceptDeliveriesQuietly(() => receiver);
 
 function handlerWith(vars: Record<string, string> = {}): BundledHandler {
   return loadBundledHandler({

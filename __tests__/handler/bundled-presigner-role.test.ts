@@ -2,7 +2,7 @@
  * The bundled callbacker presigning with a dedicated role (PRESIGNER_ROLE_ARN) through a local STS, against a local
  * S3 that verifies the session-token-signed URLs.
  */
-import { type BundledHandler, loadBundledHandler } from '../support/bundled-callbacker';
+import { acceptDeliveriesQuietly, type BundledHandler, loadBundledHandler } from '../support/bundled-callbacker';
 import { succeededEvent } from '../support/callbacker-events';
 import { type LocalReceiver, startReceiver } from '../support/local-receiver';
 import { type LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from '../support/local-s3';
@@ -24,15 +24,7 @@ afterAll(async () => {
   await Promise.all([s3.close(), receiver.close(), ...stsServers.map((sts) => sts.close())]);
 });
 
-beforeEach(() => {
-  receiver.respondWith((_req, res) => {
-    res.writeHead(204);
-    res.end();
-  });
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-});
-
-afterEach(() => jest.restoreAllMocks());
+acceptDeliveriesQuietly(() => receiver);
 
 async function stsWith(options: Partial<LocalStsOptions>): Promise<LocalSts> {
   const sts = await startLocalSts({ ...S3RVER_CREDENTIALS, ...options });

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { DeliveryRequest, DeliveryResult } from '../../handler/types';
 import { loadStack } from '../../twin/stack-cache';
+import type { LocalReceiver } from './local-receiver';
 
 /** The bundle in the synthesized stack (synthesized once per content of the sources, then served from a cache). */
 export function synthesizedBundleFile(): string {
@@ -63,4 +64,19 @@ export function loadBundledHandler(vars: Record<string, string>): BundledHandler
   const loaded = handler;
   if (loaded === undefined) throw new Error(`The bundle ${file} exports no handler`);
   return (event) => withEnv(env, () => loaded(event));
+}
+
+/**
+ * Before each test, the receiver accepts every delivery with 204 and the handler's one log line per delivery is
+ * silenced; after each, the spies are restored. For the bundled-handler suites that assert on deliveries.
+ */
+export function acceptDeliveriesQuietly(receiver: () => LocalReceiver): void {
+  beforeEach(() => {
+    receiver().respondWith((_req, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
 }
