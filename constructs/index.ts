@@ -1,4 +1,5 @@
-export { AsyncAthenaQuery, type AsyncAthenaQueryProps } from './async-athena-query';
+export { AsyncAthenaQuery } from './async-athena-query';
+export type { AsyncAthenaQueryProps } from './async-athena-query-props';
 export { AwsContext } from './aws-context';
 export { CallbackDeadLetterQueue, type CallbackDeadLetterQueueProps, DEAD_LETTER_RETENTION_SECONDS } from './callback-dead-letter-queue';
 export { bundleCallbacker, type BundleCallbackerOptions, type CallbackerBundle } from './callbacker-bundle';

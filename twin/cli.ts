@@ -11,12 +11,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { postSigned } from './api-client';
-import { parseCsv } from './athena-csv';
-import { createLocalCertificate } from './local-tls';
-import { PACKAGE_ROOT } from './stack-cache';
+import { postSigned } from './api-gateway/signed-client';
+import { parseCsv } from './athena/athena-csv';
+import { createLocalCertificate } from './receiver/local-tls';
+import { PACKAGE_ROOT } from './wiring/stack-cache';
 import { startTwin, type Twin } from './twin';
-import { type ReceivedDelivery, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
+import { type ReceivedDelivery, startWebhookReceiver, type WebhookReceiver } from './receiver/webhook-receiver';
 
 /** The query of the original sample's README. */
 export const SAMPLE_QUERY = 'SELECT "col1", "col2" FROM "database1"."tableA" limit 10';

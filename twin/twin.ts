@@ -14,17 +14,17 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AthenaEngine, type QueryExecution, type QueryTiming } from './athena-engine';
-import { DeadLetterStore } from './dead-letter-store';
-import { LambdaService } from './lambda-sandbox';
-import { startLocalSecretsManager } from './local-aws/secrets-manager';
-import { startLocalSts } from './local-aws/sts';
-import { type LocalS3, startLocalS3 } from './local-s3';
-import { type LocalApiGateway, startApiGateway } from './api-gateway';
-import { QueryOwnership, taskHandlersFor } from './service-integrations';
-import { type StaticCredentials } from './sigv4';
-import { type CachedStack, loadStack } from './stack-cache';
-import { type RetryTiming, StateMachineRunner } from './state-machine-runner';
+import { AthenaEngine, type QueryExecution, type QueryTiming } from './athena/athena-engine';
+import { DeadLetterStore } from './sqs/dead-letter-store';
+import { LambdaService } from './lambda/lambda-sandbox';
+import { startLocalSecretsManager } from './secrets-manager/local-secrets-manager';
+import { startLocalSts } from './sts/local-sts';
+import { type LocalS3, startLocalS3 } from './s3/local-s3';
+import { type LocalApiGateway, startApiGateway } from './api-gateway/rest-api-server';
+import { QueryOwnership, taskHandlersFor } from './step-functions/service-integrations';
+import { type StaticCredentials } from './iam/sigv4-verifier';
+import { type CachedStack, loadStack } from './wiring/stack-cache';
+import { type RetryTiming, StateMachineRunner } from './step-functions/state-machine-runner';
 
 /** The stand-in account and region the stack is evaluated for (synthesized-stack.ts uses the same defaults). */
 export const TWIN_REGION = 'us-east-1';

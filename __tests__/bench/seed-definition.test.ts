@@ -4,7 +4,7 @@
  */
 import { SEED_DEFINITION, SEED_STATE_NAMES, SEED_TIMEOUT_SECONDS, seedTransitionsFor } from '../../bench/fixtures/seed-definition';
 import { VirtualClockMachine, type VirtualClock } from '../../bench/support/virtual-time';
-import { TaskError, type TaskHandler } from '../../twin/service-integrations';
+import { TaskError, type TaskHandler } from '../../twin/step-functions/service-integrations';
 
 const INPUT = { ApiRequest: { Query: 'SELECT 1', CallbackUrl: 'https://receiver.example/hook' } };
 const ARN = 'arn:aws:states:us-east-1:123456789012:execution:AthenaQueryOrchestration:test';

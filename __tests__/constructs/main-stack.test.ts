@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
-import { type SynthesizedStack, evaluateInStack, onlyResource, synthesizeMainStack, TerraformEvaluationError } from '../../twin/synthesized-stack';
+import { type SynthesizedStack, evaluateInStack, onlyResource, synthesizeMainStack, TerraformEvaluationError } from '../../twin/wiring/synthesized-stack';
 
 let scratch: string;
 let first: SynthesizedStack;

@@ -2,7 +2,7 @@
  * A burst of many more queries than Athena's active-query quota: the state machine's throttling retry absorbs it.
  * None is lost and every caller gets its callback.
  */
-import type { ExecutionRecord } from '../../twin/state-machine-runner';
+import type { ExecutionRecord } from '../../twin/step-functions/state-machine-runner';
 import { SAMPLE_QUERY, startWorld, within, type World } from './harness';
 
 const QUOTA = 4;

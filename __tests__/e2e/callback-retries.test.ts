@@ -6,8 +6,8 @@
 import { webhookIdFor } from '../../handler/signing';
 import type { DeliveryRequest } from '../../handler/types';
 import { redrive } from '../../redrive/redrive';
-import { parseCsv } from '../../twin/athena-csv';
-import { startWebhookReceiver, type WebhookReceiver } from '../../twin/webhook-receiver';
+import { parseCsv } from '../../twin/athena/athena-csv';
+import { startWebhookReceiver, type WebhookReceiver } from '../../twin/receiver/webhook-receiver';
 import { closedPort, finished, SAMPLE_QUERY, startWorld, within, type World } from './harness';
 
 interface DeadLetterBody {

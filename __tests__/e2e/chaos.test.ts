@@ -6,8 +6,8 @@
  *
  * The receiver's behaviour comes from a seeded generator; set CHAOS_SEED to replay a run.
  */
-import type { ExecutionRecord } from '../../twin/state-machine-runner';
-import type { ReceiverAnswer } from '../../twin/webhook-receiver';
+import type { ExecutionRecord } from '../../twin/step-functions/state-machine-runner';
+import type { ReceiverAnswer } from '../../twin/receiver/webhook-receiver';
 import { closedPort, SAMPLE_QUERY, seededRandom, startWorld, within, type World } from './harness';
 
 const QUERIES = 200;

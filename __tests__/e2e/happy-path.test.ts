@@ -3,9 +3,9 @@
  * template, the state machine, Athena on DuckDB, the bundled callbacker, the presigned URL and the download.
  */
 import { TRANSITIONS_PER_SUCCESSFUL_QUERY } from '../../constructs/builders/asl';
-import { parseCsv } from '../../twin/athena-csv';
-import { countTransitions, type ExecutionRecord } from '../../twin/state-machine-runner';
-import type { ReceivedDelivery } from '../../twin/webhook-receiver';
+import { parseCsv } from '../../twin/athena/athena-csv';
+import { countTransitions, type ExecutionRecord } from '../../twin/step-functions/state-machine-runner';
+import type { ReceivedDelivery } from '../../twin/receiver/webhook-receiver';
 import { finished, SAMPLE_QUERY, startWorld, within, type World } from './harness';
 
 interface SucceededPayload {

@@ -4,12 +4,12 @@
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { type ApiClientOptions, type ApiResponse, postSigned, type PostOptions } from '../../twin/api-client';
-import { createLocalCertificate, type LocalCertificate } from '../../twin/local-tls';
-import { PACKAGE_ROOT } from '../../twin/stack-cache';
-import type { ExecutionRecord } from '../../twin/state-machine-runner';
+import { type ApiClientOptions, type ApiResponse, postSigned, type PostOptions } from '../../twin/api-gateway/signed-client';
+import { createLocalCertificate, type LocalCertificate } from '../../twin/receiver/local-tls';
+import { PACKAGE_ROOT } from '../../twin/wiring/stack-cache';
+import type { ExecutionRecord } from '../../twin/step-functions/state-machine-runner';
 import { startTwin, type Twin, type TwinOptions } from '../../twin/twin';
-import { startWebhookReceiver, type WebhookReceiver } from '../../twin/webhook-receiver';
+import { startWebhookReceiver, type WebhookReceiver } from '../../twin/receiver/webhook-receiver';
 
 // The twin's own S3 clients would print the SDK's Node 20 support notice in every suite; it says nothing about the twin.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

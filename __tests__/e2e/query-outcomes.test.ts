@@ -4,8 +4,8 @@
  * throttling until the retries run out (FAILED).
  */
 import { DEFAULT_ATHENA_THROTTLE_RETRY } from '../../constructs/builders/asl';
-import { countTransitions, type ExecutionRecord } from '../../twin/state-machine-runner';
-import type { ReceivedDelivery } from '../../twin/webhook-receiver';
+import { countTransitions, type ExecutionRecord } from '../../twin/step-functions/state-machine-runner';
+import type { ReceivedDelivery } from '../../twin/receiver/webhook-receiver';
 import { finished, startWorld, within, type World } from './harness';
 
 interface OutcomePayload {

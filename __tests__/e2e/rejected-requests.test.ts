@@ -78,7 +78,7 @@ describe('e2e: bad signatures', () => {
   it('rejects a body changed after signing with 403, starting no execution', async () => {
     // GIVEN a request signed for one body
     const before = world.twin.stateMachine.executions.length;
-    const { signRequest } = await import('../../twin/sigv4');
+    const { signRequest } = await import('../../twin/iam/sigv4-verifier');
     const url = new URL(`${world.twin.stageUrl}/queries`);
     const signed = await signRequest(
       { method: 'POST', url, headers: { 'content-type': 'application/json' }, body: JSON.stringify(validBody()) },

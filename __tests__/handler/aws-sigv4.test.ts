@@ -5,7 +5,7 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { amzDate, encodeRfc3986, presignQuery, signHeaders, type SigningKeys } from '../../handler/aws/sigv4';
 // The twin's node:crypto hash adapter for @smithy/signature-v4 (the SDK's signer), the reference here.
-import { NodeSha256 } from '../../twin/sigv4';
+import { NodeSha256 } from '../../twin/iam/sigv4-verifier';
 
 const SESSION: SigningKeys = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzE+/token==' };
 const LONG_LIVED: SigningKeys = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' };

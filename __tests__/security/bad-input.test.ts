@@ -8,7 +8,7 @@ import { App, TerraformStack } from 'cdktf';
 import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, NamePrefixCollisionError } from '../../constructs';
 import { buildRequestModel, MAX_CALLBACK_URL_LENGTH, MAX_QUERY_CHARACTERS } from '../../constructs/builders/api-contract';
 import { MAX_NAME_PREFIX_LENGTH } from '../../constructs/builders/naming';
-import { evaluateInStack, type SynthesizedStack, TerraformEvaluationError } from '../../twin/synthesized-stack';
+import { evaluateInStack, type SynthesizedStack, TerraformEvaluationError } from '../../twin/wiring/synthesized-stack';
 import { BASE_PROPS, MAIN_VARIABLES, ScratchDirectories, synthesizeModuleStack } from './support/deployments';
 import { only, resources } from './support/resources';
 

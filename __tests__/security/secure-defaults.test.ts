@@ -4,7 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { REQUEST_CONTENT_TYPE } from '../../constructs/builders/api-contract';
-import type { SynthesizedStack } from '../../twin/synthesized-stack';
+import type { SynthesizedStack } from '../../twin/wiring/synthesized-stack';
 import {
   BASE_PROPS,
   DEAD_LETTER_KEY_ARN,

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { DeliveryRequest, DeliveryResult } from '../../handler/types';
-import { loadStack } from '../../twin/stack-cache';
+import { loadStack } from '../../twin/wiring/stack-cache';
 import type { LocalReceiver } from './local-receiver';
 
 /** The bundle in the synthesized stack (synthesized once per content of the sources, then served from a cache). */

@@ -6,10 +6,10 @@
  *
  * Time is compressed by the twin's time scale: the definition's retry waits, the sample's Wait and the query
  * durations all run at `BURST_TIME_SCALE` of real time. Our retries are timed as Step Functions times them
- * (`retryTiming: 'backoff-and-jitter'`, see twin/state-machine-runner.ts), with a seeded generator for the jitter.
+ * (`retryTiming: 'backoff-and-jitter'`, see twin/step-functions/state-machine-runner.ts), with a seeded generator for the jitter.
  */
 import { SAMPLE_QUERY, seededRandom, startWorld, within } from '../../__tests__/e2e/harness';
-import { countTransitions, type ExecutionRecord } from '../../twin/state-machine-runner';
+import { countTransitions, type ExecutionRecord } from '../../twin/step-functions/state-machine-runner';
 import { row, type SectionReport } from '../report';
 import { seedInput, seedStateMachine } from '../support/seed-machine';
 import type { BenchOptions } from './section';

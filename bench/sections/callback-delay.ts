@@ -12,7 +12,7 @@
  * over one interval, so its delays cover the whole range from 0 to 15 s.
  */
 import { SAMPLE_QUERY, startWorld, within, type World } from '../../__tests__/e2e/harness';
-import type { StateMachineRunner } from '../../twin/state-machine-runner';
+import type { StateMachineRunner } from '../../twin/step-functions/state-machine-runner';
 import { SEED_POLL_SECONDS } from '../fixtures/seed-definition';
 import { row, type SectionReport } from '../report';
 import { seedInput, seedStateMachine } from '../support/seed-machine';

@@ -8,8 +8,8 @@
  * that accepts at once.
  */
 import { STATE_NAMES } from '../../constructs/builders/asl';
-import { TaskError, type TaskHandler, type TaskJson } from '../../twin/service-integrations';
-import { loadStack } from '../../twin/stack-cache';
+import { TaskError, type TaskHandler, type TaskJson } from '../../twin/step-functions/service-integrations';
+import { loadStack } from '../../twin/wiring/stack-cache';
 import { DEFAULT_TWIN_VARIABLES } from '../../twin/twin';
 import { SEED_DEFINITION, SEED_TIMEOUT_SECONDS, type SeedExecutionInput, seedTransitionsFor } from '../fixtures/seed-definition';
 import { row, type Row, type SectionReport } from '../report';

@@ -14,10 +14,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DeliveryRequest } from '../../handler/types';
-import { AthenaServiceError, type AthenaEngine, type StartQueryExecutionInput } from '../../twin/athena-engine';
-import { LambdaFunctionError, type LambdaService } from '../../twin/lambda-sandbox';
-import { TaskError, type TaskHandler, type TaskJson } from '../../twin/service-integrations';
-import { type RetryTiming, StateMachineRunner } from '../../twin/state-machine-runner';
+import { AthenaServiceError, type AthenaEngine, type StartQueryExecutionInput } from '../../twin/athena/athena-engine';
+import { LambdaFunctionError, type LambdaService } from '../../twin/lambda/lambda-sandbox';
+import { TaskError, type TaskHandler, type TaskJson } from '../../twin/step-functions/service-integrations';
+import { type RetryTiming, StateMachineRunner } from '../../twin/step-functions/state-machine-runner';
 import { TWIN_ACCOUNT_ID, TWIN_REGION } from '../../twin/twin';
 import { SEED_DEFINITION, SEED_STATE_NAMES, type SeedExecutionInput } from '../fixtures/seed-definition';
 import { requireInterpreterPolyfill } from './virtual-time';

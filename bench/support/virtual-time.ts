@@ -19,8 +19,8 @@
  * can apply their state's TimeoutSeconds (see the cost section).
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { TaskHandler } from '../../twin/service-integrations';
-import { countTransitions, type ExecutionEvent, normaliseForInterpreter } from '../../twin/state-machine-runner';
+import type { TaskHandler } from '../../twin/step-functions/service-integrations';
+import { countTransitions, type ExecutionEvent, normaliseForInterpreter } from '../../twin/step-functions/state-machine-runner';
 
 /** Simulated time of one execution. */
 export interface VirtualClock {

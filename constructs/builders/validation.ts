@@ -2,7 +2,7 @@
  * Synth-time validation of literal prop values. Terraform tokens are skipped: their values are checked by the
  * Terraform variable `validation` blocks instead. Each rule returns problems; the construct throws them all at once.
  */
-import type { AsyncAthenaQueryProps } from '../async-athena-query';
+import type { AsyncAthenaQueryProps } from '../async-athena-query-props';
 import type { BackoffPolicy } from './asl';
 import type { PropProblem } from './errors';
 import { MAX_NAME_PREFIX_LENGTH, NAME_PREFIX_PATTERN } from './naming';

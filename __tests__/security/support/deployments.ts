@@ -16,7 +16,7 @@ import {
   readSynthesizedStack,
   type SynthesizedStack,
   synthesizeMainStack,
-} from '../../../twin/synthesized-stack';
+} from '../../../twin/wiring/synthesized-stack';
 import type { PolicyDocument } from './policies';
 
 /** The account every stand-in ARN lives in (the twin's default). */

@@ -2,7 +2,7 @@
  * Reading resources of a synthesized stack: by type, by reference, and whether the AWS provider lets a type carry tags.
  * Test helper; not a suite.
  */
-import { findResources, type SynthesizedStack } from '../../../twin/synthesized-stack';
+import { findResources, type SynthesizedStack } from '../../../twin/wiring/synthesized-stack';
 
 /** One synthesized resource. */
 export interface Resource {

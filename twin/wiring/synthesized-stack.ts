@@ -49,7 +49,7 @@ export interface StandIns {
 export function synthesizeMainStack(outdir: string, stackName = 'async-athena-query'): SynthesizedStack {
   // Loaded lazily: only callers that synthesize pay for cdktf and the provider classes.
   const { App } = require('cdktf') as typeof import('cdktf');
-  const { AsyncAthenaQueryStack } = require('../main') as typeof import('../main');
+  const { AsyncAthenaQueryStack } = require('../../main') as typeof import('../../main');
   const app = new App({ outdir });
   new AsyncAthenaQueryStack(app, stackName);
   app.synth();

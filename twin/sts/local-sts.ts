@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { flatHeaders, listenLocally, readBody, type RunningServer } from '../http-util';
-import { type StaticCredentials, verifySignature } from '../sigv4';
+import { flatHeaders, listenLocally, readBody, type RunningServer } from '../wiring/http-util';
+import { type StaticCredentials, verifySignature } from '../iam/sigv4-verifier';
 
 /** Temporary credentials issued for a role. */
 export interface RoleSession extends Required<StaticCredentials> {

@@ -1,6 +1,6 @@
 /** The request model validated as API Gateway does, and reported in its words. */
-import { buildRequestModel } from '../../constructs/builders/api-contract';
-import { RequestModel, validationErrorString } from '../../twin/request-model';
+import { buildRequestModel } from '../../../constructs/builders/api-contract';
+import { RequestModel, validationErrorString } from '../../../twin/api-gateway/request-model';
 
 const model = new RequestModel(JSON.stringify(buildRequestModel()));
 

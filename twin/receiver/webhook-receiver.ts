@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as https from 'node:https';
 import { Webhook } from 'standardwebhooks';
-import { flatHeaders, listenLocally, readBody } from './http-util';
+import { flatHeaders, listenLocally, readBody } from '../wiring/http-util';
 import type { LocalCertificate } from './local-tls';
 
 /** How the receiver answers one request. */

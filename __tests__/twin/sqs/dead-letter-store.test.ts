@@ -1,5 +1,5 @@
 /** The dead-letter queue behind the sqs:sendMessage Task. */
-import { DeadLetterStore } from '../../twin/dead-letter-store';
+import { DeadLetterStore } from '../../../twin/sqs/dead-letter-store';
 
 const URL_OF_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq';
 

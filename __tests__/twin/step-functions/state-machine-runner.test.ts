@@ -1,6 +1,6 @@
 /** The local Step Functions: StartExecution's validation, interpreter workarounds, terminal payload errors. */
-import { DataLimitExceededError, type TaskHandler } from '../../twin/service-integrations';
-import { countTransitions, normaliseForInterpreter, retryDelaySeconds, StateMachineRunner, StepFunctionsError } from '../../twin/state-machine-runner';
+import { DataLimitExceededError, type TaskHandler } from '../../../twin/step-functions/service-integrations';
+import { countTransitions, normaliseForInterpreter, retryDelaySeconds, StateMachineRunner, StepFunctionsError } from '../../../twin/step-functions/state-machine-runner';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:test-machine';
 

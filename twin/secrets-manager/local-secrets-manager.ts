@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { flatHeaders, listenLocally, readBody, type RunningServer } from '../http-util';
-import { type StaticCredentials, verifySignature } from '../sigv4';
+import { flatHeaders, listenLocally, readBody, type RunningServer } from '../wiring/http-util';
+import { type StaticCredentials, verifySignature } from '../iam/sigv4-verifier';
 
 /** One secret: its ARN, name and current string value. */
 export interface LocalSecret {

@@ -15,10 +15,10 @@ import { readTwinArtifacts, type TwinArtifacts } from './stack-artifacts';
 import { synthesizeMainStack } from './synthesized-stack';
 
 /** The repository root (this file lives in `twin/`). */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..');
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Sources whose content determines the synthesized stack. */
-const INPUTS = ['main.ts', 'package.json', 'package-lock.json', 'tsconfig.json', 'cdktf.json', 'constructs', 'handler', 'twin/synthesized-stack.ts', 'twin/stack-artifacts.ts'];
+const INPUTS = ['main.ts', 'package.json', 'package-lock.json', 'tsconfig.json', 'cdktf.json', 'constructs', 'handler', 'twin/wiring/synthesized-stack.ts', 'twin/wiring/stack-artifacts.ts'];
 
 /** Entries older than this are removed when a new one is written. */
 const MAX_AGE_MS = 24 * 60 * 60 * 1000;

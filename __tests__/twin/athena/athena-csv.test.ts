@@ -1,5 +1,5 @@
 /** Athena's result CSV format, written and parsed back. */
-import { parseCsv, writeAthenaCsv } from '../../twin/athena-csv';
+import { parseCsv, writeAthenaCsv } from '../../../twin/athena/athena-csv';
 
 describe('Function: writeAthenaCsv', () => {
   it('quotes every value, doubles embedded quotes and leaves NULL empty and unquoted', () => {

@@ -1,5 +1,5 @@
 /** API Gateway's VTL semantics as the twin renders them. */
-import { escapeJavaScript, javaDoubleToString, renderMappingTemplate, selectJsonPath } from '../../twin/vtl';
+import { escapeJavaScript, javaDoubleToString, renderMappingTemplate, selectJsonPath } from '../../../twin/api-gateway/vtl';
 
 const AWS_FIX_TEMPLATE = String.raw`{"input": "$util.escapeJavaScript($input.json('$')).replaceAll("\\'", "'")"}`;
 

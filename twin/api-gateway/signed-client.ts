@@ -2,7 +2,7 @@
  * A client of the query API that signs its requests with SigV4, as a real caller of an AWS_IAM method does.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
  */
-import { signRequest, type StaticCredentials } from './sigv4';
+import { signRequest, type StaticCredentials } from '../iam/sigv4-verifier';
 
 /** The API's answer. */
 export interface ApiResponse {

@@ -2,9 +2,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AthenaEngine, AthenaServiceError, type QueryState } from '../../twin/athena-engine';
+import { AthenaEngine, AthenaServiceError, type QueryState } from '../../../twin/athena/athena-engine';
 
-const SAMPLE = path.join(__dirname, '..', '..', 'data');
+const SAMPLE = path.join(__dirname, '..', '..', '..', 'data');
 const written = new Map<string, string>();
 let engine: AthenaEngine;
 

@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/connect-sqs.html
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { DeadLetterMessage, DeadLetterSource } from '../redrive/redrive';
+import type { DeadLetterMessage, DeadLetterSource } from '../../redrive/redrive';
 
 /** One message in the queue. */
 export interface DeadLetterRecord {

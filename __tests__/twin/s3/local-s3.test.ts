@@ -1,7 +1,7 @@
 /** The local S3's guard: a private bucket, keys only as granted, sessions that expire. */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { type LocalS3, startLocalS3 } from '../../twin/local-s3';
+import { type LocalS3, startLocalS3 } from '../../../twin/s3/local-s3';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -10,9 +10,9 @@
  * - `sqs:sendMessage`: `{MessageId, MD5OfMessageBody, ...}`.
  */
 import { randomUUID } from 'node:crypto';
-import { AthenaServiceError, type AthenaEngine, type StartQueryExecutionInput } from './athena-engine';
-import type { DeadLetterStore } from './dead-letter-store';
-import { LambdaFunctionError, type LambdaService } from './lambda-sandbox';
+import { AthenaServiceError, type AthenaEngine, type StartQueryExecutionInput } from '../athena/athena-engine';
+import type { DeadLetterStore } from '../sqs/dead-letter-store';
+import { LambdaFunctionError, type LambdaService } from '../lambda/lambda-sandbox';
 
 /** A JSON value as the interpreter passes it. */
 export type TaskJson = string | number | boolean | null | TaskJson[] | { [key: string]: TaskJson };

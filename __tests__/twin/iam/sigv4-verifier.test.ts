@@ -1,5 +1,5 @@
 /** SigV4 verification as the twin's API applies it. */
-import { signRequest, verifySignature } from '../../twin/sigv4';
+import { signRequest, verifySignature } from '../../../twin/iam/sigv4-verifier';
 
 // The get-vanilla case of AWS's Signature Version 4 test suite.
 const VANILLA = {

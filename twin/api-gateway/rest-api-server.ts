@@ -10,11 +10,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { BodyTooLargeError, flatHeaders, listenLocally, readBody, type RunningServer } from './http-util';
+import { BodyTooLargeError, flatHeaders, listenLocally, readBody, type RunningServer } from '../wiring/http-util';
 import { RequestModel, validationErrorString } from './request-model';
-import { type StaticCredentials, verifySignature } from './sigv4';
-import type { ApiRouteArtifact, TwinArtifacts } from './stack-artifacts';
-import { StepFunctionsError } from './state-machine-runner';
+import { type StaticCredentials, verifySignature } from '../iam/sigv4-verifier';
+import type { ApiRouteArtifact, TwinArtifacts } from '../wiring/stack-artifacts';
+import { StepFunctionsError } from '../step-functions/state-machine-runner';
 import { MappingTemplateError, renderMappingTemplate, type TemplateContext } from './vtl';
 
 /** The backend behind `arn:aws:apigateway:<region>:states:action/StartExecution`. */

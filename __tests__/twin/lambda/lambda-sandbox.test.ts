@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LambdaFunctionError, LambdaService } from '../../twin/lambda-sandbox';
+import { LambdaFunctionError, LambdaService } from '../../../twin/lambda/lambda-sandbox';
 
 const BUNDLE = `
 let invocations = 0;

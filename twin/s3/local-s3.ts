@@ -16,7 +16,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { StaticCredentials } from './sigv4';
+import type { StaticCredentials } from '../iam/sigv4-verifier';
 
 /** What a request does, as far as the guard cares. */
 export type S3Action = 'GetObject' | 'PutObject' | 'Other';
