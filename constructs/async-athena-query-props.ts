@@ -178,6 +178,14 @@ export interface AsyncAthenaQueryProps {
    */
   readonly disableWebhookSigning?: boolean;
   /**
+   * Days a deleted signing secret (the one this construct creates) can be restored: 0 (deleted at once) or 7 to 30.
+   * Its name carries a generated suffix, so a destroyed stack can be applied again the same day either way.
+   *
+   * @default 30
+   * @see https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
+   */
+  readonly signingSecretRecoveryWindowDays?: number;
+  /**
    * Backoff when Athena's active-query quota is full.
    *
    * @default DEFAULT_ATHENA_THROTTLE_RETRY (1 s doubling to 30 s, 120 retries, full jitter)

@@ -12,14 +12,16 @@ import { AwsContext } from './aws-context';
 import { DEFAULT_ATHENA_THROTTLE_RETRY, DEFAULT_CALLBACK_RETRY } from './builders/asl';
 import { InvalidPropsError, NamePrefixCollisionError } from './builders/errors';
 import { serviceTrustPolicy } from './builders/iam-policies';
-import { defaultNamePrefix, resourceName } from './builders/naming';
+import { defaultNamePrefix, roleName } from './builders/naming';
 import { validateAsyncAthenaQueryProps } from './builders/validation';
 import { CallbackDeadLetterQueue } from './callback-dead-letter-queue';
 import { CallbackerFunction } from './callbacker-function';
 import { QueryRestApi } from './query-rest-api';
 import { QueryStateMachine } from './query-state-machine';
-import { splitOutputLocation } from './results-location';
+import type { ResultsLocation } from './builders/iam-policies';
+import { OUTPUT_LOCATION_SPLIT_PATTERN, splitOutputLocation } from './results-location';
 import { resourceTags } from './tagging';
+import { attributeOfOptional, countWhen, terraformExpression } from './terraform-json';
 import { WebhookSigningSecret } from './webhook-signing-secret';
 
 const prefixesByStack = new WeakMap<TerraformStack, Map<string, string>>();
@@ -91,14 +93,9 @@ export class AsyncAthenaQuery extends Construct {
       tags: props.tags,
     });
 
-    if (!props.disableWebhookSigning) {
-      if (props.existingSigningSecretArn) {
-        this.signingSecretArn = props.existingSigningSecretArn;
-      } else {
-        this.signingSecret = new WebhookSigningSecret(this, 'SigningSecret', { namePrefix: this.namePrefix, kmsKeyArn: props.signingSecretKmsKeyArn, tags: props.tags });
-        this.signingSecretArn = this.signingSecret.secretArn;
-      }
-    }
+    const signing = this.createSigning(props);
+    this.signingSecret = signing.created;
+    this.signingSecretArn = signing.arn;
 
     this.callbacker = new CallbackerFunction(this, 'Callbacker', {
       namePrefix: this.namePrefix,
@@ -127,8 +124,8 @@ export class AsyncAthenaQuery extends Construct {
       outputLocation: props.outputLocation,
       results,
       database: props.database,
-      glueDatabases: props.glueDatabases,
-      sourceData: (props.sourceDataLocations ?? []).map(splitOutputLocation),
+      glueDatabases: glueDatabasesOf(props),
+      sourceData: splitLocations(props.sourceDataLocations ?? []),
       resultsKmsKeyArn: props.resultsKmsKeyArn,
       queryTimeoutSeconds: props.queryTimeoutSeconds,
       callbackerFunctionArn: this.callbacker.functionArn,
@@ -142,9 +139,14 @@ export class AsyncAthenaQuery extends Construct {
       tags: props.tags,
     });
 
-    if (props.manageApiGatewayAccountRole) {
-      this.apiGatewayAccountRole = this.createApiGatewayAccountRole(props.tags);
-      this.apiGatewayAccountSettings = new ApiGatewayAccount(this, 'ApiGatewayAccount', { cloudwatchRoleArn: this.apiGatewayAccountRole.arn });
+    const manageAccount = props.manageApiGatewayAccountRole;
+    if (manageAccount === true || (manageAccount !== undefined && Token.isUnresolved(manageAccount))) {
+      const count = Token.isUnresolved(manageAccount) ? countWhen(manageAccount) : undefined;
+      this.apiGatewayAccountRole = this.createApiGatewayAccountRole(props.tags, count);
+      this.apiGatewayAccountSettings = new ApiGatewayAccount(this, 'ApiGatewayAccount', {
+        cloudwatchRoleArn: count === undefined ? this.apiGatewayAccountRole.arn : attributeOfOptional(this.apiGatewayAccountRole, 'arn'),
+        count,
+      });
     }
 
     this.api = new QueryRestApi(this, 'Api', {
@@ -210,19 +212,84 @@ export class AsyncAthenaQuery extends Construct {
     claimed.set(this.namePrefix, this.node.path);
   }
 
-  private createApiGatewayAccountRole(tags: Readonly<Record<string, string>> | undefined): IamRole {
+  /**
+   * The signing secret in use: none when signing is off, the given one, or a new one. With Terraform tokens (module
+   * variables) the secret is created when Terraform finds signing on and no existing secret given, and its ARN is
+   * chosen by Terraform.
+   */
+  private createSigning(props: AsyncAthenaQueryProps): { created?: WebhookSigningSecret; arn?: string } {
+    const disabled = props.disableWebhookSigning;
+    const existing = props.existingSigningSecretArn;
+    if (disabled === true) return {};
+    const decidedLater = (disabled !== undefined && Token.isUnresolved(disabled)) || (existing !== undefined && Token.isUnresolved(existing));
+    if (!decidedLater) {
+      if (existing !== undefined) return { arn: existing };
+      const created = new WebhookSigningSecret(this, 'SigningSecret', this.signingSecretProps(props));
+      return { created, arn: created.secretArn };
+    }
+    const isOn = (ref: (value: unknown) => string) => (disabled === undefined ? 'true' : `!${ref(disabled)}`);
+    const createWhen = Token.asAny(
+      terraformExpression((ref) => `${isOn(ref)} && ${existing === undefined ? 'true' : `${ref(existing)} == null`}`),
+    ) as unknown as boolean;
+    const created = existing !== undefined && !Token.isUnresolved(existing) ? undefined : new WebhookSigningSecret(this, 'SigningSecret', { ...this.signingSecretProps(props), createWhen });
+    const arn =
+      created === undefined
+        ? existing
+        : terraformExpression((ref) => `${isOn(ref)} ? ${existing === undefined ? ref(created.secretArn) : `coalesce(${ref(existing)}, ${ref(created.secretArn)})`} : null`);
+    return { created, arn };
+  }
+
+  private signingSecretProps(props: AsyncAthenaQueryProps) {
+    return { namePrefix: this.namePrefix, kmsKeyArn: props.signingSecretKmsKeyArn, recoveryWindowDays: props.signingSecretRecoveryWindowDays, tags: props.tags };
+  }
+
+  private createApiGatewayAccountRole(tags: Readonly<Record<string, string>> | undefined, count: number | undefined): IamRole {
     const role = new IamRole(this, 'ApiGatewayAccountRole', {
-      name: resourceName(this.namePrefix, 'apiGatewayAccountRole'),
+      name: roleName(this.namePrefix, 'apiGatewayAccountRole', this.context.region),
       description: 'Account-level role API Gateway uses to write access and execution logs.',
       assumeRolePolicy: JSON.stringify(serviceTrustPolicy({ service: 'apigateway.amazonaws.com' })),
       tags: resourceTags(tags),
+      count,
     });
     new IamRolePolicyAttachment(this, 'ApiGatewayAccountRolePolicy', {
-      role: role.name,
+      count,
+      role: count === undefined ? role.name : attributeOfOptional(role, 'name'),
       // The AWS-managed policy API Gateway documents for this role.
       // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html#set-up-access-logging-permissions
       policyArn: `arn:${this.context.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
     });
     return role;
   }
+}
+
+/**
+ * Glue databases the state machine may read: the given list, else the default database, else every database. With
+ * tokens (module variables, null when unset) Terraform picks.
+ */
+function glueDatabasesOf(props: AsyncAthenaQueryProps): readonly string[] {
+  const { glueDatabases, database } = props;
+  const givenIsToken = glueDatabases !== undefined && Token.isUnresolved(glueDatabases);
+  const databaseIsToken = database !== undefined && Token.isUnresolved(database);
+  if (!givenIsToken && !databaseIsToken) return glueDatabases ?? (database !== undefined ? [database] : ['*']);
+  return Token.asList(
+    terraformExpression((ref) => {
+      const fallback = database === undefined ? '["*"]' : `(${ref(database)} == null ? ["*"] : [${ref(database)}])`;
+      if (glueDatabases === undefined) return fallback;
+      return `${ref(glueDatabases)} == null ? ${fallback} : ${ref(glueDatabases)}`;
+    }),
+  );
+}
+
+/**
+ * Source-data locations split into bucket and prefix: literals here, a Terraform list token by Terraform's `regex()`
+ * into a list of `{bucket, prefix}` objects (the IAM builder reads either).
+ */
+function splitLocations(locations: readonly string[]): readonly ResultsLocation[] {
+  if (!Token.isUnresolved(locations)) return locations.map(splitOutputLocation);
+  return Token.asAny(
+    terraformExpression(
+      (ref) =>
+        `[for location in ${ref(locations)} : { bucket = regex(${ref(OUTPUT_LOCATION_SPLIT_PATTERN)}, location)[0], prefix = regex(${ref(OUTPUT_LOCATION_SPLIT_PATTERN)}, location)[1] }]`,
+    ),
+  ) as unknown as readonly ResultsLocation[];
 }

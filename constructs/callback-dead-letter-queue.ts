@@ -1,7 +1,9 @@
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { type IResolvable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { resourceName } from './builders/naming';
 import { resourceTags } from './tagging';
+import { terraformExpression } from './terraform-json';
 
 /** Longest retention SQS allows: 14 days. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html */
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
@@ -11,7 +13,7 @@ export interface CallbackDeadLetterQueueProps {
   /** Prefix of the queue name (`<prefix>-callback-dlq`). */
   readonly namePrefix: string;
   /**
-   * Customer-managed KMS key for the queue.
+   * Customer-managed KMS key for the queue. A Terraform token whose value is null means SSE-SQS.
    *
    * @default - SQS-managed server-side encryption (SSE-SQS)
    */
@@ -42,10 +44,17 @@ export class CallbackDeadLetterQueue extends Construct {
       name: resourceName(props.namePrefix, 'deadLetterQueue'),
       messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
       // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html
-      ...(props.kmsKeyArn ? { kmsMasterKeyId: props.kmsKeyArn } : { sqsManagedSseEnabled: true }),
+      ...encryption(props.kmsKeyArn),
       tags: resourceTags(props.tags),
     });
     this.queueArn = this.queue.arn;
     this.queueUrl = this.queue.url;
   }
+}
+
+/** SSE-KMS with the key when one is given, else SSE-SQS; decided by Terraform when the key is a token. */
+function encryption(kmsKeyArn: string | undefined): { kmsMasterKeyId?: string; sqsManagedSseEnabled?: boolean | IResolvable } {
+  if (kmsKeyArn === undefined) return { sqsManagedSseEnabled: true };
+  if (!Token.isUnresolved(kmsKeyArn)) return { kmsMasterKeyId: kmsKeyArn };
+  return { kmsMasterKeyId: kmsKeyArn, sqsManagedSseEnabled: Token.asAny(terraformExpression((ref) => `${ref(kmsKeyArn)} == null`)) };
 }

@@ -4,14 +4,16 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
-import { Annotations, AssetType, TerraformAsset, TerraformStack, Token } from 'cdktf';
+import { Annotations, AssetType, Fn, TerraformAsset, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsContext } from './aws-context';
 import { callbackerPolicy, presignerPolicy, type ResultsLocation, roleTrustPolicy, serviceTrustPolicy } from './builders/iam-policies';
-import { resourceName } from './builders/naming';
+import { conditional, type JsonTree, objectWith } from './builders/deferred';
+import { resourceName, roleName } from './builders/naming';
 import { MAX_CHAINED_SESSION_SECONDS } from './builders/validation';
 import { bundleCallbacker } from './callbacker-bundle';
 import { resourceTags } from './tagging';
+import { isDecidedByTerraform, isUnresolvedToken, renderJsonDocument, terraformExpression } from './terraform-json';
 
 /** Props of {@link CallbackerFunction}. */
 export interface CallbackerFunctionProps {
@@ -54,7 +56,7 @@ export interface CallbackerFunctionProps {
   readonly signingSecretKmsKeyArn?: string;
   /**
    * Sends callbacks unsigned. Receivers then cannot tell our callbacks from forged ones: use only when they
-   * authenticate callbacks another way.
+   * authenticate callbacks another way. A Terraform bool token is decided by Terraform.
    *
    * @default false
    */
@@ -146,7 +148,8 @@ export class CallbackerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: CallbackerFunctionProps) {
     super(scope, id);
-    if (!props.disableWebhookSigning && props.signingSecretArn === undefined) {
+    const signingDisabled = props.disableWebhookSigning;
+    if (signingDisabled !== true && props.signingSecretArn === undefined) {
       throw new Error(
         `CallbackerFunction '${id}': signingSecretArn must be set, got undefined. Give the ARN of a Secrets Manager secret ` +
           'holding a whsec_ signing secret, or set disableWebhookSigning: true to send unsigned callbacks.',
@@ -184,7 +187,7 @@ export class CallbackerFunction extends Construct {
     });
 
     this.role = new IamRole(this, 'Role', {
-      name: resourceName(props.namePrefix, 'callbackerRole'),
+      name: roleName(props.namePrefix, 'callbackerRole', context.region),
       description: 'Execution role of the async Athena query callbacker.',
       // Lambda does not document aws:SourceArn/aws:SourceAccount for execution-role assumption, so none is set.
       // https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
@@ -193,7 +196,7 @@ export class CallbackerFunction extends Construct {
     });
 
     this.presignerRole = new IamRole(this, 'PresignerRole', {
-      name: resourceName(props.namePrefix, 'presignerRole'),
+      name: roleName(props.namePrefix, 'presignerRole', context.region),
       description: 'Assumed by the callbacker to presign result URLs; reads results only.',
       assumeRolePolicy: JSON.stringify(roleTrustPolicy(this.role.arn)),
       maxSessionDuration: MAX_CHAINED_SESSION_SECONDS,
@@ -202,36 +205,36 @@ export class CallbackerFunction extends Construct {
     new IamRolePolicy(this, 'PresignerPolicy', {
       name: 'read-results',
       role: this.presignerRole.id,
-      policy: JSON.stringify(
-        presignerPolicy({ partition: context.partition, results: props.results, resultsKmsKeyArn: props.resultsKmsKeyArn }),
+      policy: renderJsonDocument(
+        presignerPolicy({ partition: context.partition, results: props.results, resultsKmsKeyArn: props.resultsKmsKeyArn, isUnresolved: isUnresolvedToken }),
       ),
     });
 
     const rolePolicy = new IamRolePolicy(this, 'Policy', {
       name: 'callbacker',
       role: this.role.id,
-      policy: JSON.stringify(
+      policy: renderJsonDocument(
         callbackerPolicy({
           logGroupArn: this.logGroup.arn,
           presignerRoleArn: this.presignerRole.arn,
-          signingSecretArn: props.disableWebhookSigning ? undefined : props.signingSecretArn,
-          signingSecretKmsKeyArn: props.disableWebhookSigning ? undefined : props.signingSecretKmsKeyArn,
+          signingSecretArn: signingDisabled === true ? undefined : props.signingSecretArn,
+          signingDisabled,
+          signingSecretKmsKeyArn: props.signingSecretKmsKeyArn,
+          isUnresolved: isUnresolvedToken,
         }),
       ),
     });
 
-    const environment: Record<string, string> = {
-      PRESIGN_EXPIRY_SECONDS: Token.isUnresolved(presignExpirySeconds) ? Token.asString(presignExpirySeconds) : String(presignExpirySeconds),
-      PRESIGNER_ROLE_ARN: this.presignerRole.arn,
-      WEBHOOK_SIGNING: props.disableWebhookSigning ? 'disabled' : 'enabled',
-      CALLBACK_ALLOWED_PORTS: (props.allowedCallbackPorts ?? [443]).join(','),
-    };
-    if (!props.disableWebhookSigning && props.signingSecretArn) environment.WEBHOOK_SECRET_ARN = props.signingSecretArn;
-    if (props.allowedCallbackHosts && props.allowedCallbackHosts.length > 0) {
-      environment.CALLBACK_ALLOWED_HOSTS = props.allowedCallbackHosts.join(',');
-    }
+    const environment = callbackerEnvironment({
+      presignExpirySeconds,
+      presignerRoleArn: this.presignerRole.arn,
+      signingDisabled,
+      signingSecretArn: props.signingSecretArn,
+      allowedCallbackHosts: props.allowedCallbackHosts,
+      allowedCallbackPorts: props.allowedCallbackPorts ?? [443],
+    });
     if (props.dangerouslyAllowLoopbackHttpCallbacksForLocalTesting) {
-      environment.DANGEROUSLY_ALLOW_LOOPBACK_HTTP_CALLBACKS = 'true';
+      environment.fixed.DANGEROUSLY_ALLOW_LOOPBACK_HTTP_CALLBACKS = 'true';
       Annotations.of(this).addWarning(
         'dangerouslyAllowLoopbackHttpCallbacksForLocalTesting is on. It has no effect in a deployed Lambda, but it ' +
           'signals a local-testing configuration: do not deploy it.',
@@ -251,7 +254,7 @@ export class CallbackerFunction extends Construct {
       memorySize: props.memoryMb ?? 256,
       timeout: props.timeoutSeconds ?? 45,
       reservedConcurrentExecutions: props.reservedConcurrency,
-      environment: { variables: environment },
+      environment: { variables: environment.render() },
       loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
       tracingConfig: { mode: 'Active' },
       tags,
@@ -259,6 +262,51 @@ export class CallbackerFunction extends Construct {
     });
     this.functionArn = this.function.arn;
   }
+}
+
+/** What the function's environment is made of. */
+interface CallbackerEnvironmentOptions {
+  readonly presignExpirySeconds: number;
+  readonly presignerRoleArn: string;
+  readonly signingDisabled?: boolean;
+  readonly signingSecretArn?: string;
+  readonly allowedCallbackHosts?: readonly string[];
+  readonly allowedCallbackPorts: readonly number[];
+}
+
+/** A list of hosts or ports as the handler reads it: comma-separated, joined by Terraform when it is a token. */
+function commaSeparated(list: readonly (string | number)[]): string {
+  return Token.isUnresolved(list) ? Fn.join(',', list as string[]) : list.join(',');
+}
+
+/**
+ * The function's environment variables (read by handler/env.ts): fixed ones, plus the signing secret's ARN unless
+ * signing is off. Inputs that are Terraform tokens (module variables) are decided by Terraform.
+ */
+function callbackerEnvironment(options: CallbackerEnvironmentOptions) {
+  const fixed: Record<string, string> = {
+    PRESIGN_EXPIRY_SECONDS: Token.isUnresolved(options.presignExpirySeconds) ? Token.asString(options.presignExpirySeconds) : String(options.presignExpirySeconds),
+    PRESIGNER_ROLE_ARN: options.presignerRoleArn,
+    CALLBACK_ALLOWED_PORTS: commaSeparated(options.allowedCallbackPorts),
+  };
+  const hosts = options.allowedCallbackHosts;
+  if (hosts !== undefined && (Token.isUnresolved(hosts) || hosts.length > 0)) fixed.CALLBACK_ALLOWED_HOSTS = commaSeparated(hosts);
+  const disabled = options.signingDisabled;
+  return {
+    fixed,
+    render(): Record<string, string> {
+      const signing: JsonTree = isUnresolvedToken(disabled) ? conditional({ isTrue: disabled as unknown as JsonTree }, 'disabled', 'enabled') : disabled === true ? 'disabled' : 'enabled';
+      const secret = options.signingSecretArn;
+      // The secret's ARN is never null while signing is on (the construct passes a created or given secret), so only
+      // a signing switch that is a Terraform variable makes the key conditional.
+      const withSecret: Record<string, string> = secret === undefined || disabled === true ? {} : { WEBHOOK_SECRET_ARN: secret };
+      const tree: JsonTree = isUnresolvedToken(disabled)
+        ? objectWith({ ...fixed, WEBHOOK_SIGNING: signing }, { deferred: conditional({ isTrue: disabled as unknown as JsonTree }, {}, withSecret) })
+        : { ...fixed, WEBHOOK_SIGNING: signing, ...withSecret };
+      if (!isDecidedByTerraform(tree)) return tree as Record<string, string>;
+      return Token.asStringMap(terraformExpression((ref) => ref(tree)));
+    },
+  };
 }
 
 /**

@@ -19,3 +19,5 @@ export {
 export { buildRequestModel, buildStartExecutionTemplate, QUERY_ROUTES } from './builders/api-contract';
 export { InvalidPropsError, NamePrefixCollisionError, type PropProblem } from './builders/errors';
 export { MAX_NAME_PREFIX_LENGTH } from './builders/naming';
+export { AsyncAthenaQueryStack, type AsyncAthenaQueryStackOptions, REQUIRED_AWS_PROVIDER, REQUIRED_TERRAFORM_VERSION } from './async-athena-query-stack';
+export { MODULE_OUTPUTS, MODULE_VARIABLES, type ModuleOutput, type ModuleVariable } from './builders/module-interface';

@@ -14,7 +14,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association';
-import { Fn, type ITerraformDependable } from 'cdktf';
+import { type ITerraformDependable, type TerraformResource, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsContext } from './aws-context';
 import {
@@ -26,8 +26,9 @@ import {
   REQUEST_CONTENT_TYPE,
 } from './builders/api-contract';
 import { apiPolicy, serviceTrustPolicy } from './builders/iam-policies';
-import { resourceName } from './builders/naming';
+import { resourceName, roleName } from './builders/naming';
 import { resourceTags } from './tagging';
+import { countWhen, terraformExpression } from './terraform-json';
 
 /** Props of {@link QueryRestApi}. */
 export interface QueryRestApiProps {
@@ -74,7 +75,7 @@ export interface QueryRestApiProps {
    */
   readonly logsKmsKeyArn?: string;
   /**
-   * A regional WAFv2 web ACL to associate with the stage.
+   * A regional WAFv2 web ACL to associate with the stage. A Terraform token whose value is null means no WAF.
    *
    * @default - no WAF
    */
@@ -111,6 +112,8 @@ export class QueryRestApi extends Construct {
   public readonly stage: ApiGatewayStage;
   /** The deployment, re-created whenever the API definition changes. */
   public readonly deployment: ApiGatewayDeployment;
+  /** Everything the deployment snapshots: it depends on each, and its trigger hashes each one's attributes. */
+  public readonly definitionParts: readonly TerraformResource[];
   /** The role API Gateway assumes to call StartExecution. */
   public readonly role: IamRole;
   /** The access-log group. */
@@ -139,7 +142,7 @@ export class QueryRestApi extends Construct {
     });
 
     this.role = new IamRole(this, 'Role', {
-      name: resourceName(props.namePrefix, 'apiRole'),
+      name: roleName(props.namePrefix, 'apiRole', context.region),
       description: 'Assumed by API Gateway to start async Athena query executions.',
       // API Gateway does not document aws:SourceArn/aws:SourceAccount for integration-credential roles, so none is set.
       // https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html
@@ -167,7 +170,7 @@ export class QueryRestApi extends Construct {
 
     // Invalid bodies get a 400 that says which rule failed, instead of API Gateway's bare "Invalid request body".
     // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
-    new ApiGatewayGatewayResponse(this, 'BadRequestBody', {
+    const badRequestBody = new ApiGatewayGatewayResponse(this, 'BadRequestBody', {
       restApiId: this.restApi.id,
       responseType: 'BAD_REQUEST_BODY',
       statusCode: '400',
@@ -180,8 +183,7 @@ export class QueryRestApi extends Construct {
     const startExecutionUri = `arn:${context.partition}:apigateway:${context.region}:states:action/StartExecution`;
     const requestTemplate = buildStartExecutionTemplate(props.stateMachineArn);
     const methods: Partial<Record<(typeof QUERY_ROUTES)[number], ApiGatewayMethod>> = {};
-    const hashed: unknown[] = [this.requestModel.schema, validator.id];
-    const definitionParts: ITerraformDependable[] = [];
+    const definitionParts: TerraformResource[] = [this.requestModel, validator, badRequestBody];
     for (const route of QUERY_ROUTES) {
       const routeId = route.charAt(0).toUpperCase() + route.slice(1);
       const resource = new ApiGatewayResource(this, `${routeId}Resource`, {
@@ -217,7 +219,7 @@ export class QueryRestApi extends Construct {
           statusCode: rule.statusCode,
           responseModels: { [REQUEST_CONTENT_TYPE]: 'Empty' },
         });
-        return new ApiGatewayIntegrationResponse(this, `${routeId}IntegrationResponse${rule.statusCode}`, {
+        const integrationResponse = new ApiGatewayIntegrationResponse(this, `${routeId}IntegrationResponse${rule.statusCode}`, {
           restApiId: this.restApi.id,
           resourceId: resource.id,
           httpMethod: method.httpMethod,
@@ -226,21 +228,24 @@ export class QueryRestApi extends Construct {
           responseTemplates: { [REQUEST_CONTENT_TYPE]: rule.template },
           dependsOn: [integration],
         });
+        return { methodResponse, integrationResponse };
       });
       methods[route] = method;
-      hashed.push(resource.id, method.id, method.authorization, integration.id, integration.uri, integration.requestTemplates, integration.passthroughBehavior);
-      definitionParts.push(resource, method, integration, ...responses);
+      definitionParts.push(resource, method, integration, ...responses.flatMap((r) => [r.methodResponse, r.integrationResponse]));
     }
     this.methods = methods as Record<(typeof QUERY_ROUTES)[number], ApiGatewayMethod>;
 
+    this.definitionParts = [...definitionParts, rolePolicy];
     this.deployment = new ApiGatewayDeployment(this, 'Deployment', {
       restApiId: this.restApi.id,
       description: 'Managed by cdktf-async-athena-query',
-      // A new deployment whenever a route, method, integration or the model changes; otherwise the stage would keep
-      // serving the old definition. https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/api_gateway_deployment
-      triggers: { redeployment: Fn.sha1(Fn.jsonencode(hashed)) },
+      // A stage keeps serving the snapshot of its deployment, so a new deployment is made whenever anything the API
+      // answers or integrates with changes: every attribute of every part (methods, models, validators,
+      // integrations, integration and method responses, gateway responses, the credentials role's policy) is hashed.
+      // https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/api_gateway_deployment
+      triggers: { redeployment: deploymentTrigger(this.definitionParts) },
       lifecycle: { createBeforeDestroy: true },
-      dependsOn: [...definitionParts, rolePolicy],
+      dependsOn: [...this.definitionParts],
     });
 
     this.accessLogGroup = new CloudwatchLogGroup(this, 'AccessLogGroup', {
@@ -274,11 +279,24 @@ export class QueryRestApi extends Construct {
       },
     });
 
-    if (props.webAclArn) {
-      new Wafv2WebAclAssociation(this, 'WebAcl', { resourceArn: this.stage.arn, webAclArn: props.webAclArn });
+    if (props.webAclArn !== undefined) {
+      new Wafv2WebAclAssociation(this, 'WebAcl', {
+        resourceArn: this.stage.arn,
+        webAclArn: props.webAclArn,
+        count: Token.isUnresolved(props.webAclArn) ? countWhen(Token.asAny(terraformExpression((ref) => `${ref(props.webAclArn)} != null`)) as unknown as boolean) : undefined,
+      });
     }
 
     this.stageUrl = this.stage.invokeUrl;
     this.invokeUrl = `${this.stage.invokeUrl}/${QUERY_ROUTES[0]}`;
   }
+}
+
+/**
+ * The deployment's redeployment trigger: a SHA-1 of every attribute of every part, so that Terraform re-creates the
+ * deployment whenever any of them changes (the whole resource object, not a hand-picked list of attributes, so a new
+ * attribute cannot be forgotten).
+ */
+function deploymentTrigger(parts: readonly TerraformResource[]): string {
+  return terraformExpression(() => `sha1(jsonencode([${parts.map((part) => `${part.terraformResourceType}.${part.friendlyUniqueId}`).join(', ')}]))`);
 }

@@ -12,8 +12,9 @@ import {
   DEFAULT_CALLBACK_RETRY,
 } from './builders/asl';
 import { type ResultsLocation, serviceTrustPolicy, stateMachinePolicy } from './builders/iam-policies';
-import { resourceName } from './builders/naming';
+import { resourceName, roleName } from './builders/naming';
 import { resourceTags } from './tagging';
+import { isUnresolvedToken, renderJsonDocument } from './terraform-json';
 
 /**
  * Callbacker errors worth retrying (the handler's `RETRYABLE_ERROR_NAMES`), plus the Lambda runtime's own transient
@@ -57,14 +58,14 @@ export interface QueryStateMachineProps {
    */
   readonly database?: string;
   /**
-   * Glue databases queries may read.
+   * Glue databases queries may read (a list, or a Terraform list token).
    *
    * @default - `[database]` when `database` is set, otherwise every database (`*`) of this account's catalog
    */
   readonly glueDatabases?: readonly string[];
   /**
    * S3 locations (`s3://bucket/prefix/`, split) of the data queries read. Athena reads source data with the state
-   * machine's credentials.
+   * machine's credentials. A Terraform list token of `{bucket, prefix}` objects is accepted.
    *
    * @default - none; grant source data access through Lake Formation or add locations here
    */
@@ -153,7 +154,7 @@ export class QueryStateMachine extends Construct {
     });
 
     this.role = new IamRole(this, 'Role', {
-      name: resourceName(props.namePrefix, 'stateMachineRole'),
+      name: roleName(props.namePrefix, 'stateMachineRole', context.region),
       description: 'Execution role of the async Athena query state machine.',
       assumeRolePolicy: JSON.stringify(
         serviceTrustPolicy({ service: 'states.amazonaws.com', sourceAccount: context.accountId, sourceArn: arnFromName }),
@@ -163,8 +164,9 @@ export class QueryStateMachine extends Construct {
     const policy = new IamRolePolicy(this, 'Policy', {
       name: 'run-athena-queries',
       role: this.role.id,
-      policy: JSON.stringify(
+      policy: renderJsonDocument(
         stateMachinePolicy({
+          isUnresolved: isUnresolvedToken,
           arns: context,
           workGroup: props.workGroup,
           results: props.results,
@@ -179,6 +181,7 @@ export class QueryStateMachine extends Construct {
     });
 
     const definition = buildQueryDefinition({
+      isUnresolved: isUnresolvedToken,
       partition: context.partition,
       workGroup: props.workGroup,
       outputLocation: props.outputLocation,
@@ -199,7 +202,7 @@ export class QueryStateMachine extends Construct {
       // https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html
       type: 'STANDARD',
       roleArn: this.role.arn,
-      definition: JSON.stringify(definition),
+      definition: renderJsonDocument(definition),
       loggingConfiguration: {
         // The ":*" suffix is required by Step Functions' log destination format.
         // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html

@@ -1,4 +1,5 @@
 import {
+  type AslPayload,
   type AslTaskState,
   buildQueryDefinition,
   DEFAULT_ATHENA_ERROR_RETRY,
@@ -58,8 +59,10 @@ describe('buildQueryDefinition', () => {
       STATE_NAMES.startQuery,
     );
     // THEN
-    expect(Parameters.QueryExecutionContext).toEqual({ Database: 'sales' });
-    expect(Parameters.ResultConfiguration).toEqual({
+    // Literal inputs: the builder decides, no deferred node.
+    const parameters = Parameters as AslPayload;
+    expect(parameters.QueryExecutionContext).toEqual({ Database: 'sales' });
+    expect(parameters.ResultConfiguration).toEqual({
       OutputLocation: 's3://results/athena/',
       EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: 'arn:aws-cn:kms:cn-north-1:123456789012:key/k' },
     });

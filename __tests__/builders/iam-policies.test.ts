@@ -2,6 +2,7 @@ import {
   apiPolicy,
   callbackerPolicy,
   type IamPolicyDocument,
+  type IamStatement,
   presignerPolicy,
   REQUIRED_WILDCARDS,
   roleTrustPolicy,
@@ -21,9 +22,14 @@ const smOptions: StateMachinePolicyOptions = {
   deadLetterQueueArn: 'arn:aws-us-gov:sqs:us-gov-west-1:123456789012:x-callback-dlq',
 };
 
+/** The statements of a policy built from literals only (no deferred nodes). */
+function statementsOf(policy: IamPolicyDocument): IamStatement[] {
+  return policy.Statement as IamStatement[];
+}
+
 function statement(policy: IamPolicyDocument, sid: string) {
-  const found = policy.Statement.find((s) => s.Sid === sid);
-  if (!found) throw new Error(`no statement ${sid} in ${policy.Statement.map((s) => s.Sid).join(', ')}`);
+  const found = statementsOf(policy).find((s) => s.Sid === sid);
+  if (!found) throw new Error(`no statement ${sid} in ${statementsOf(policy).map((s) => s.Sid).join(', ')}`);
   return { Action: found.Action, Resource: found.Resource };
 }
 
@@ -72,7 +78,7 @@ describe('stateMachinePolicy', () => {
   });
 
   it('puts * only on the actions AWS documents without resource-level permissions', () => {
-    const wildcards = policy.Statement.filter((s) => s.Resource?.includes('*')).map((s) => s.Action);
+    const wildcards = statementsOf(policy).filter((s) => s.Resource?.includes('*')).map((s) => s.Action);
     expect(wildcards).toEqual([
       REQUIRED_WILDCARDS.lakeFormationDataAccess.actions,
       REQUIRED_WILDCARDS.logDelivery.actions,
@@ -81,7 +87,7 @@ describe('stateMachinePolicy', () => {
   });
 
   it('grants KMS for writing results only when a key is given', () => {
-    expect(policy.Statement.map((s) => s.Sid)).not.toContain('EncryptResults');
+    expect(statementsOf(policy).map((s) => s.Sid)).not.toContain('EncryptResults');
     const withKey = stateMachinePolicy({ ...smOptions, resultsKmsKeyArn: 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k' });
     expect(statement(withKey, 'EncryptResults')).toEqual({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: ['arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k'] });
   });
@@ -101,7 +107,7 @@ describe('callbackerPolicy', () => {
   });
 
   it('writes to its own log group, assumes the presigner and reads the signing secret, nothing more', () => {
-    expect(policy.Statement.map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
+    expect(statementsOf(policy).map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
       ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], ['arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x-callbacker:*']],
       ['WriteTraces', REQUIRED_WILDCARDS.lambdaTracing.actions, ['*']],
       ['AssumePresignerRole', ['sts:AssumeRole'], ['arn:aws:iam::123456789012:role/x-presigner-role']],
@@ -110,7 +116,7 @@ describe('callbackerPolicy', () => {
   });
 
   it('cannot read results itself', () => {
-    expect(policy.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith('s3:'))).toEqual([]);
+    expect(statementsOf(policy).flatMap((s) => s.Action).filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describeProblem, InvalidPropsError } from '../../constructs/builders/errors';
-import { defaultNamePrefix, MAX_NAME_PREFIX_LENGTH, NAME_LIMITS, NAME_SUFFIXES, resourceName } from '../../constructs/builders/naming';
+import { defaultNamePrefix, MAX_NAME_PREFIX_LENGTH, MAX_REGION_NAME_LENGTH, NAME_LIMITS, resourceName, ROLE_SUFFIXES, roleName } from '../../constructs/builders/naming';
 import { parseOutputLocation } from '../../constructs/builders/s3-location';
 import { validateAsyncAthenaQueryProps, type ValidatableProps } from '../../constructs/builders/validation';
 
@@ -88,14 +88,24 @@ describe('naming', () => {
     // THEN
     expect(resourceName(prefix, 'callbackerFunction').length).toBeLessThanOrEqual(NAME_LIMITS.lambdaFunction);
     expect(resourceName(prefix, 'stateMachine').length).toBeLessThanOrEqual(NAME_LIMITS.stateMachine);
-    for (const role of ['callbackerRole', 'presignerRole', 'stateMachineRole', 'apiRole', 'apiGatewayAccountRole'] as const) {
-      expect(resourceName(prefix, role).length).toBeLessThanOrEqual(NAME_LIMITS.iamRole);
+    const longestRegion = 'r'.repeat(MAX_REGION_NAME_LENGTH);
+    for (const role of Object.keys(ROLE_SUFFIXES) as (keyof typeof ROLE_SUFFIXES)[]) {
+      expect(roleName(prefix, role, longestRegion).length).toBeLessThanOrEqual(NAME_LIMITS.iamRole);
     }
   });
 
-  it('is as long as the tightest limit allows (a role name ends up exactly 64 characters)', () => {
-    const longestRoleSuffix = Math.max(NAME_SUFFIXES.callbackerRole.length, NAME_SUFFIXES.stateMachineRole.length, NAME_SUFFIXES.presignerRole.length, NAME_SUFFIXES.apiRole.length);
-    expect(MAX_NAME_PREFIX_LENGTH + 1 + longestRoleSuffix).toBe(NAME_LIMITS.iamRole);
+  it('is as long as the tightest limit allows (a role name in the longest region ends up exactly 64 characters)', () => {
+    // GIVEN
+    const longestRoleSuffix = Math.max(...Object.values(ROLE_SUFFIXES).map((suffix) => suffix.length));
+    // THEN
+    expect(MAX_NAME_PREFIX_LENGTH + 1 + longestRoleSuffix + 1 + MAX_REGION_NAME_LENGTH).toBe(NAME_LIMITS.iamRole);
+  });
+
+  it('gives the same role different names in two regions of one account (IAM is global)', () => {
+    // WHEN
+    const names = ['us-east-1', 'eu-west-1'].map((region) => roleName('orders', 'callbackerRole', region));
+    // THEN
+    expect(new Set(names).size).toBe(2);
   });
 
   it('derives distinct, valid, stable default prefixes for distinct construct paths', () => {

@@ -7,6 +7,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association';
 import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
@@ -75,7 +76,7 @@ describe('AsyncAthenaQuery: callbacker', () => {
     const presignerTrust = JSON.parse(resourceNamed(defaults, 'aws_iam_role', 'PresignerRole').assume_role_policy as string);
     expect(callbackerTrust.Statement).toEqual([expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' }, Action: ['sts:AssumeRole'] })]);
     expect(presignerTrust.Statement).toEqual([expect.objectContaining({ Principal: { AWS: expect.stringMatching(/^\$\{aws_iam_role\.Svc_Callbacker_Role_\w+\.arn\}$/) } })]);
-    expect(defaults.text).toHaveResourceWithProperties(IamRole, { name: 'orders-presigner-role', max_session_duration: 3600 });
+    expect(defaults.text).toHaveResourceWithProperties(IamRole, { name: expect.stringMatching(/^orders-presigner-\$\{data\.aws_region\.\w+\.region\}$/), max_session_duration: 3600 });
   });
 });
 
@@ -147,9 +148,29 @@ describe('AsyncAthenaQuery: REST API', () => {
     });
   });
 
-  it('re-creates the deployment from a hash of the routes, methods, integrations and model', () => {
+  it('re-creates the deployment from a hash of every part of the API definition, and depends on each', () => {
+    // GIVEN
     const deployment = Object.values(resourcesOf(defaults, 'aws_api_gateway_deployment'))[0];
-    expect((deployment.triggers as Record<string, string>).redeployment).toMatch(/^\$\{sha1\(jsonencode\(\[aws_api_gateway_model\.\w+\.schema, .*aws_api_gateway_integration\.\w+\.request_templates/);
+    const partTypes = [
+      'aws_api_gateway_model',
+      'aws_api_gateway_request_validator',
+      'aws_api_gateway_gateway_response',
+      'aws_api_gateway_resource',
+      'aws_api_gateway_method',
+      'aws_api_gateway_integration',
+      'aws_api_gateway_method_response',
+      'aws_api_gateway_integration_response',
+    ];
+    const parts = partTypes.flatMap((type) => Object.keys(resourcesOf(defaults, type)).map((name) => `${type}.${name}`));
+    // WHEN
+    const trigger = (deployment.triggers as Record<string, string>).redeployment;
+    // THEN every part is hashed as a whole object and waited for
+    expect(parts.length).toBeGreaterThanOrEqual(20);
+    for (const part of parts) {
+      expect(trigger).toMatch(new RegExp(`[[ ]${part.replace(/\./g, '\\.')}[,\\]]`));
+      expect(deployment.depends_on).toContain(part);
+    }
+    expect(trigger).toMatch(/^\$\{sha1\(jsonencode\(\[/);
     expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
   });
 
@@ -163,10 +184,19 @@ describe('AsyncAthenaQuery: dead-letter queue and signing secret', () => {
     expect(defaults.text).toHaveResourceWithProperties(SqsQueue, { name: 'orders-callback-dlq', message_retention_seconds: 1209600, sqs_managed_sse_enabled: true });
   });
 
-  it('creates a signing secret whose generated value is kept across plans', () => {
+  it('writes the signing secret through a write-only argument from an ephemeral random password, never into state', () => {
+    // GIVEN
     const version = Object.values(resourcesOf(defaults, 'aws_secretsmanager_secret_version'))[0];
-    expect(version.secret_string).toMatch(/^whsec_\$\{data\.aws_secretsmanager_random_password\.\w+\.random_password\}$/);
-    expect(version.lifecycle).toEqual({ ignore_changes: ['secret_string'] });
+    const synthesized = JSON.parse(defaults.text) as { data?: Record<string, unknown> };
+    // THEN
+    expect(version.secret_string).toBeUndefined();
+    expect(version.secret_string_wo).toMatch(/^\$\{"whsec_\$\{ephemeral\.aws_secretsmanager_random_password\.\w+\.random_password\}"\}$/);
+    expect(version.secret_string_wo_version).toBe(1);
+    expect(synthesized.data?.aws_secretsmanager_random_password).toBeUndefined();
+  });
+
+  it('names the signing secret with a generated suffix, so a destroyed stack can be applied again the same day', () => {
+    expect(defaults.text).toHaveResourceWithProperties(SecretsmanagerSecret, { name_prefix: 'orders-webhook-signing-secret-', recovery_window_in_days: 30 });
   });
 });
 

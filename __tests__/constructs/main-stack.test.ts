@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
-import { type SynthesizedStack, evaluateInStack, onlyResource, synthesizeMainStack, TerraformEvaluationError } from '../../twin/wiring/synthesized-stack';
+import { type SynthesizedStack, evaluateInStack, onlyResource, synthesizeMainStack } from '../../twin/wiring/synthesized-stack';
 
 let scratch: string;
 let first: SynthesizedStack;
@@ -22,60 +22,6 @@ function bundleFile(stack: SynthesizedStack): string {
   const archive = onlyResource(stack, 'archive_file', 'data').config;
   return path.join(stack.directory, String(archive.source_dir).replace('${path.module}/', ''), 'index.js');
 }
-
-describe('AsyncAthenaQueryStack: Terraform variables', () => {
-  it('declares workgroup, output_location, name_prefix and presign_expiry_seconds with descriptions and types', () => {
-    const declared = first.json.variable ?? {};
-    expect(Object.keys(declared).sort()).toEqual(['name_prefix', 'output_location', 'presign_expiry_seconds', 'workgroup']);
-    for (const block of Object.values(declared)) {
-      expect(block.description).toEqual(expect.any(String));
-      expect(block.type).toEqual(expect.any(String));
-      expect(block.validation).toHaveLength(1);
-    }
-    expect(declared.workgroup.default).toBe('primary');
-    expect(declared.output_location).not.toHaveProperty('default');
-  });
-
-  it.each([
-    ['output_location', 'my-results/athena/', /output_location must look like s3:\/\/<bucket>\/<prefix>\//],
-    ['output_location', 's3://my-results/athena', /output_location must look like/],
-    ['workgroup', 'my group', /workgroup must match/],
-    ['name_prefix', 'x'.repeat(46), /name_prefix must start with a letter.*at most 45 characters/],
-    ['name_prefix', '9lives', /name_prefix must start with a letter/],
-    ['presign_expiry_seconds', 0, /presign_expiry_seconds must be a whole number from 1 to 604800/],
-    ['presign_expiry_seconds', 604801, /presign_expiry_seconds must be a whole number/],
-    ['presign_expiry_seconds', 1.5, /presign_expiry_seconds must be a whole number/],
-  ])('rejects %s = %j in terraform with its validation message', (name, value, message) => {
-    // WHEN
-    const evaluate = () => evaluateInStack(first, { ok: 'x' }, { variables: { ...variables, [name]: value } });
-    // THEN
-    expect(evaluate).toThrow(TerraformEvaluationError);
-    expect(evaluate).toThrow(message);
-  });
-
-  it('accepts valid values in terraform', () => {
-    expect(evaluateInStack(first, { ok: '${var.workgroup}' }, { variables: { ...variables, name_prefix: 'a'.repeat(45), presign_expiry_seconds: 604800 } })).toEqual({ ok: 'analytics' });
-  });
-});
-
-describe('AsyncAthenaQueryStack: outputs', () => {
-  it('names every output <resource>_<attribute> and describes it', () => {
-    const outputs = first.json.output ?? {};
-    expect(Object.keys(outputs).sort()).toEqual(
-      ['api_invoke_url', 'api_role_arn', 'api_stage_arn', 'callbacker_function_arn', 'callbacker_role_arn', 'dead_letter_queue_arn', 'dead_letter_queue_url', 'presigner_role_arn', 'state_machine_arn', 'state_machine_role_arn', 'webhook_signing_secret_arn'].sort(),
-    );
-    for (const output of Object.values(outputs)) expect(output.description).toEqual(expect.stringMatching(/\w+/));
-  });
-
-  it('renders the invoke URL of POST /queries and partition-aware ARNs', () => {
-    // WHEN
-    const outputs = evaluateInStack(first, Object.fromEntries(Object.entries(first.json.output ?? {}).map(([k, v]) => [k, v.value])), { variables, partition: 'aws-cn', region: 'cn-north-1' });
-    // THEN
-    expect(outputs.api_invoke_url).toMatch(/^https:\/\/\w+\.execute-api\.cn-north-1\.amazonaws\.com\/live\/queries$/);
-    expect(outputs.state_machine_arn).toBe('arn:aws-cn:states:cn-north-1:123456789012:stateMachine:async-athena-queries');
-    expect(outputs.callbacker_role_arn).toBe('arn:aws-cn:iam::123456789012:role/async-athena-callbacker-role');
-  });
-});
 
 describe('AsyncAthenaQueryStack: Terraform tokens', () => {
   it('leaves no unresolved cdktf token in the synthesized JSON', () => {

@@ -8,9 +8,9 @@ import { App, TerraformStack } from 'cdktf';
 import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, NamePrefixCollisionError } from '../../constructs';
 import { buildRequestModel, MAX_CALLBACK_URL_LENGTH, MAX_QUERY_CHARACTERS } from '../../constructs/builders/api-contract';
 import { MAX_NAME_PREFIX_LENGTH } from '../../constructs/builders/naming';
-import { evaluateInStack, type SynthesizedStack, TerraformEvaluationError } from '../../twin/wiring/synthesized-stack';
-import { BASE_PROPS, MAIN_VARIABLES, ScratchDirectories, synthesizeModuleStack } from './support/deployments';
-import { only, resources } from './support/resources';
+import type { SynthesizedStack } from '../../twin/wiring/synthesized-stack';
+import { BASE_PROPS, ScratchDirectories, synthesizeModuleStack } from './support/deployments';
+import { only } from './support/resources';
 
 const scratch = new ScratchDirectories();
 let moduleStack: SynthesizedStack;
@@ -59,7 +59,7 @@ describe('construct props', () => {
     ['an empty workgroup name', { workGroup: '' }, /workGroup must match .+, got ""/],
     ['a missing workgroup', { workGroup: undefined }, /workGroup must be set .+, got undefined/],
     ['a missing output location', { outputLocation: undefined }, /outputLocation must be set .+, got undefined/],
-    ['a name prefix too long for AWS name limits', { namePrefix: 'a'.repeat(MAX_NAME_PREFIX_LENGTH + 1) }, /namePrefix must be at most 45 characters so every derived name fits AWS limits/],
+    ['a name prefix too long for AWS name limits', { namePrefix: 'a'.repeat(MAX_NAME_PREFIX_LENGTH + 1) }, new RegExp(`namePrefix must be at most ${MAX_NAME_PREFIX_LENGTH} characters so every derived name fits AWS limits`)],
     ['a name prefix starting with a digit', { namePrefix: '9lives' }, /namePrefix must start with a letter and contain only letters, digits and hyphens, got "9lives"/],
     ['a name prefix with an underscore', { namePrefix: 'async_athena' }, /namePrefix must start with a letter and contain only letters, digits and hyphens, got "async_athena"/],
     ['a presigned URL expiry of 0', { presignExpirySeconds: 0 }, /presignExpirySeconds must be an integer from 1 to 604800, got 0/],
@@ -129,109 +129,7 @@ describe('construct props', () => {
   });
 });
 
-// =================================================================================================================
-// Terraform variables (the module's HCL door), evaluated by the real terraform binary
-// =================================================================================================================
-const VARIABLES = ['name_prefix', 'output_location', 'presign_expiry_seconds', 'workgroup'] as const;
-
-describe('Terraform variables', () => {
-  it('declares exactly the variables the tests cover', () => {
-    expect(Object.keys(moduleStack.json.variable ?? {}).sort()).toEqual([...VARIABLES]);
-  });
-
-  it.each(VARIABLES)('%s has a description, a type and a validation with an error message', (name) => {
-    // GIVEN
-    const variable = (moduleStack.json.variable ?? {})[name] as { description?: string; type?: string; validation?: { condition: string; error_message: string }[] };
-    // THEN
-    expect(variable.description?.length).toBeGreaterThan(10);
-    expect(['string', 'number']).toContain(variable.type);
-    expect(variable.validation).toHaveLength(1);
-    expect(variable.validation?.[0].condition).toContain(`var.${name}`);
-    expect(variable.validation?.[0].error_message.length).toBeGreaterThan(20);
-  });
-
-  /** The variable's own error message, as Terraform prints it (whitespace collapsed). */
-  const errorMessageOf = (name: string) => {
-    const variable = (moduleStack.json.variable ?? {})[name] as { validation: { error_message: string }[] };
-    return variable.validation[0].error_message.replace(/\s+/g, ' ');
-  };
-
-  const evaluate = (name: string, value: unknown) =>
-    evaluateInStack(moduleStack, { value: `\${var.${name}}` }, { variables: { ...MAIN_VARIABLES, [name]: value } }).value;
-
-  it.each<[(typeof VARIABLES)[number], unknown]>([
-    ['workgroup', 'analytics'],
-    ['workgroup', 'team.v2_etl-1'],
-    ['output_location', 's3://results-bucket/'],
-    ['output_location', 's3://results-bucket/athena/daily/'],
-    ['name_prefix', 'async-athena'],
-    ['name_prefix', 'a'.repeat(MAX_NAME_PREFIX_LENGTH)],
-    ['presign_expiry_seconds', 1],
-    ['presign_expiry_seconds', 604800],
-  ])('%s accepts %j', (name, value) => {
-    expect(evaluate(name, value)).toEqual(value);
-  });
-
-  it.each<[(typeof VARIABLES)[number], unknown]>([
-    ['workgroup', 'my workgroup'],
-    ['workgroup', ''],
-    ['workgroup', 'a'.repeat(129)],
-    ['workgroup', 'analytics*'],
-    ['output_location', 'results-bucket/athena/'],
-    ['output_location', 's3://results-bucket/athena'],
-    ['output_location', 's3://Results-Bucket/athena/'],
-    ['output_location', 'https://results-bucket.s3.amazonaws.com/athena/'],
-    // IAM reads '*' and '?' in a resource as wildcards: such a prefix would widen every grant to other keys.
-    ['output_location', 's3://results-bucket/*/'],
-    ['name_prefix', 'a'.repeat(MAX_NAME_PREFIX_LENGTH + 1)],
-    ['name_prefix', '9lives'],
-    ['name_prefix', 'async_athena'],
-    ['presign_expiry_seconds', 0],
-    ['presign_expiry_seconds', 604801],
-    ['presign_expiry_seconds', 1.5],
-  ])('%s rejects %j with its validation message', (name, value) => {
-    // WHEN
-    let error: unknown;
-    try {
-      evaluate(name, value);
-    } catch (e) {
-      error = e;
-    }
-    // THEN
-    expect(error).toBeInstanceOf(TerraformEvaluationError);
-    const message = (error as Error).message.replace(/\s+/g, ' ');
-    expect(message).toContain(`var.${name} is`);
-    expect(message).toContain(errorMessageOf(name));
-  });
-
-  /** Name limits: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html (roles), Lambda and Step
-   * Functions API references (functions 64, state machines 80), SQS CreateQueue (80), Secrets Manager CreateSecret
-   * (512), CloudWatch Logs CreateLogGroup (512). */
-  const NAME_LIMITS: readonly [string, string, number][] = [
-    ['aws_iam_role', 'name', 64],
-    ['aws_lambda_function', 'function_name', 64],
-    ['aws_sfn_state_machine', 'name', 80],
-    ['aws_sqs_queue', 'name', 80],
-    ['aws_secretsmanager_secret', 'name', 512],
-    ['aws_cloudwatch_log_group', 'name', 512],
-  ];
-
-  it('keeps every physical name within its AWS limit at the longest name_prefix the variable accepts', () => {
-    // GIVEN
-    const names = Object.fromEntries(
-      NAME_LIMITS.flatMap(([type, attribute]) => resources(moduleStack, type).map((r) => [`${type}.${r.name}`, r.config[attribute]])),
-    );
-    // WHEN
-    const rendered = evaluateInStack(moduleStack, { names }, { variables: { ...MAIN_VARIABLES, name_prefix: 'a'.repeat(MAX_NAME_PREFIX_LENGTH) } }).names as Record<string, string>;
-    // THEN
-    const tooLong = Object.entries(rendered).filter(([address, name]) => {
-      const limit = NAME_LIMITS.find(([type]) => address.startsWith(`${type}.`))?.[2] ?? 0;
-      return name.length > limit;
-    });
-    expect(Object.keys(rendered)).toHaveLength(11);
-    expect(tooLong).toEqual([]);
-  });
-});
+// Terraform variables: every one, with good and bad values through terraform, is in __tests__/module/variables.test.ts.
 
 // =================================================================================================================
 // API bodies, against the model the stack deploys

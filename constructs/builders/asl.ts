@@ -4,6 +4,7 @@
  * JSONPath, not JSONata: the local interpreter that executes the synthesized definition in our tests ignores JSONata.
  * https://states-language.net/spec.html
  */
+import { type Deferred, type IsUnresolved, keysWhenSet, objectWith, ONLY_LITERALS, sum } from './deferred';
 
 /** One Retry rule. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error */
 export interface AslRetrier {
@@ -23,17 +24,20 @@ export interface AslCatcher {
   readonly Next: string;
 }
 
-/** JSON given to a state's Parameters, ResultSelector or Result. */
+/**
+ * JSON given to a state's Parameters, ResultSelector or Result. Parts that depend on a Terraform variable are deferred
+ * nodes (./deferred.ts), decided by Terraform at plan time.
+ */
 export type AslPayload = { readonly [key: string]: AslPayloadValue };
 /** A value inside an {@link AslPayload}. */
-export type AslPayloadValue = string | number | boolean | null | AslPayload | readonly AslPayloadValue[];
+export type AslPayloadValue = string | number | boolean | null | Deferred | AslPayload | readonly AslPayloadValue[];
 
 /** A Task state. */
 export interface AslTaskState {
   readonly Type: 'Task';
   readonly Comment?: string;
   readonly Resource: string;
-  readonly Parameters: AslPayload;
+  readonly Parameters: AslPayload | Deferred;
   readonly ResultSelector?: AslPayload;
   readonly ResultPath?: string | null;
   readonly TimeoutSeconds?: number;
@@ -169,6 +173,13 @@ export interface QueryDefinitionOptions {
   readonly athenaErrorRetry: BackoffPolicy;
   /** Backoff on retryable callback failures. */
   readonly callbackRetry: BackoffPolicy;
+  /**
+   * Tells Terraform tokens from literals, so optional inputs that are tokens (`database`, `resultsKmsKeyArn`) are
+   * decided by Terraform.
+   *
+   * @default - every value is a literal
+   */
+  readonly isUnresolved?: IsUnresolved;
 }
 
 /** The Step Functions optimized-integration ARN for a service API and pattern. */
@@ -203,22 +214,23 @@ function retrier(errors: readonly string[], policy: BackoffPolicy): AslRetrier {
  * parses it instead, with a fallback for text causes.
  */
 export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefinition {
-  const resultConfiguration: AslPayload = {
-    OutputLocation: options.outputLocation,
-    ...(options.resultsKmsKeyArn
-      ? { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: options.resultsKmsKeyArn } }
-      : {}),
-  };
-  const startQueryParameters: AslPayload = {
-    'QueryString.$': '$.Query',
-    WorkGroup: options.workGroup,
-    // Athena requires 32-128 characters; a SHA-256 of the execution ARN is 64 hex characters, and is the same on every
-    // retry of this state, so a retried start returns the query already started instead of running it twice.
-    // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#athena-StartQueryExecution-request-ClientRequestToken
-    'ClientRequestToken.$': "States.Hash($$.Execution.Id, 'SHA-256')",
-    ResultConfiguration: resultConfiguration,
-    ...(options.database ? { QueryExecutionContext: { Database: options.database } } : {}),
-  };
+  const isUnresolved = options.isUnresolved ?? ONLY_LITERALS;
+  const resultConfiguration: AslPayloadValue = objectWith(
+    { OutputLocation: options.outputLocation },
+    keysWhenSet(options.resultsKmsKeyArn, isUnresolved, (key) => ({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: key } })),
+  );
+  const startQueryParameters: AslPayload | Deferred = objectWith(
+    {
+      'QueryString.$': '$.Query',
+      WorkGroup: options.workGroup,
+      // Athena requires 32-128 characters; a SHA-256 of the execution ARN is 64 hex characters, and is the same on every
+      // retry of this state, so a retried start returns the query already started instead of running it twice.
+      // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#athena-StartQueryExecution-request-ClientRequestToken
+      'ClientRequestToken.$': "States.Hash($$.Execution.Id, 'SHA-256')",
+      ResultConfiguration: resultConfiguration,
+    },
+    keysWhenSet(options.database, isUnresolved, (database) => ({ QueryExecutionContext: { Database: database } })),
+  );
 
   const { startQuery, wrapQueryFailure, deliverCallback, retriesExhausted, deliveryRejected, recordDeadLetter, deliveryFailed } =
     STATE_NAMES;
@@ -280,14 +292,14 @@ export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefini
       [retriesExhausted]: {
         Type: 'Pass',
         Comment: 'Every retry failed with a transient error.',
-        Result: { Kind: 'RetriesExhausted', MaxAttempts: options.callbackRetry.maxAttempts + 1 },
+        Result: { Kind: 'RetriesExhausted', MaxAttempts: sum(options.callbackRetry.maxAttempts, 1, isUnresolved) },
         ResultPath: '$.DeliveryFailure',
         Next: recordDeadLetter,
       },
       [deliveryRejected]: {
         Type: 'Pass',
         Comment: 'A permanent failure (URL blocked, receiver rejected with 3xx/4xx, bad input): not retried.',
-        Result: { Kind: 'PermanentFailure', MaxAttempts: options.callbackRetry.maxAttempts + 1 },
+        Result: { Kind: 'PermanentFailure', MaxAttempts: sum(options.callbackRetry.maxAttempts, 1, isUnresolved) },
         ResultPath: '$.DeliveryFailure',
         Next: recordDeadLetter,
       },

@@ -1,25 +1,30 @@
 /**
- * IAM policy documents, one builder per role, as plain objects. ARNs may be Terraform tokens; the construct
- * `JSON.stringify`s the result. Every `*` carries the reason and the AWS page that requires it.
+ * IAM policy documents, one builder per role, as plain objects. ARNs may be Terraform tokens; optional inputs that
+ * are tokens (a module variable) become deferred nodes (./deferred.ts) that Terraform decides, and the construct
+ * renders the result (constructs/terraform-json.ts). Every `*` carries the reason and the AWS page that requires it.
  */
+import { type Deferred, type IsUnresolved, type JsonTree, mapRecords, mapStrings, ONLY_LITERALS, unlessTrue, whenNotEmpty, whenSet } from './deferred';
 
 /** An IAM condition block. */
 export type IamConditions = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 
-/** One statement. */
+/** One statement. `Resource` may hold deferred nodes (lists Terraform builds from a variable). */
 export interface IamStatement {
   readonly Sid: string;
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: readonly string[];
-  readonly Resource?: readonly string[];
+  readonly Resource?: readonly JsonTree[];
   readonly Principal?: Readonly<Record<string, string | readonly string[]>>;
   readonly Condition?: IamConditions;
 }
 
-/** A policy document. */
+/**
+ * A policy document. A statement list may hold deferred nodes: statements Terraform keeps or drops with a variable's
+ * value (a KMS key given or not).
+ */
 export interface IamPolicyDocument {
   readonly Version: '2012-10-17';
-  readonly Statement: readonly IamStatement[];
+  readonly Statement: readonly (IamStatement | Deferred)[];
 }
 
 /**
@@ -101,16 +106,18 @@ export interface StateMachinePolicyOptions {
   readonly arns: DeploymentArns;
   readonly workGroup: string;
   readonly results: ResultsLocation;
-  /** Glue databases queries may read; `*` means every database of this account's catalog. */
+  /** Glue databases queries may read; `*` means every database of this account's catalog. May be a token list. */
   readonly glueDatabases: readonly string[];
-  /** S3 locations of the data queries read. */
+  /** S3 locations of the data queries read. May be a token list of `{bucket, prefix}` objects. */
   readonly sourceData: readonly ResultsLocation[];
   readonly callbackerFunctionArn: string;
   readonly deadLetterQueueArn: string;
-  /** KMS key of the results, when SSE-KMS. */
+  /** KMS key of the results, when SSE-KMS. May be a token whose value is null. */
   readonly resultsKmsKeyArn?: string;
-  /** KMS key of the dead-letter queue, when a customer-managed key encrypts it. */
+  /** KMS key of the dead-letter queue, when a customer-managed key encrypts it. May be a token whose value is null. */
   readonly deadLetterQueueKmsKeyArn?: string;
+  /** @default - every value is a literal */
+  readonly isUnresolved?: IsUnresolved;
 }
 
 /**
@@ -120,8 +127,9 @@ export interface StateMachinePolicyOptions {
  */
 export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolicyDocument {
   const { arns, results } = options;
+  const isUnresolved = options.isUnresolved ?? ONLY_LITERALS;
   const glue = (kind: string) => `arn:${arns.partition}:glue:${arns.region}:${arns.accountId}:${kind}`;
-  const statements: IamStatement[] = [
+  const statements: (IamStatement | JsonTree)[] = [
     {
       Sid: 'RunQueriesInWorkGroup',
       Effect: 'Allow',
@@ -165,8 +173,8 @@ export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolic
         // A database name of `*` (the default when no database is set) means every database of this account's
         // catalog in this region; resource names, not accounts, are wildcarded.
         // https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html
-        ...options.glueDatabases.map((db) => glue(`database/${db}`)),
-        ...options.glueDatabases.map((db) => glue(`table/${db}/*`)),
+        ...mapStrings(options.glueDatabases, isUnresolved, (db) => glue(`database/${db}`)),
+        ...mapStrings(options.glueDatabases, isUnresolved, (db) => glue(`table/${db}/*`)),
       ],
     },
     {
@@ -177,31 +185,30 @@ export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolic
       Resource: WILDCARD,
     },
   ];
-  if (options.sourceData.length > 0) {
-    statements.push(
+  const locationKeys = ['bucket', 'prefix'] as const;
+  statements.push(
+    ...whenNotEmpty(options.sourceData, isUnresolved, () => [
       {
         Sid: 'FindSourceDataBuckets',
         Effect: 'Allow',
         Action: ['s3:GetBucketLocation', 's3:ListBucket'],
-        Resource: [...new Set(options.sourceData.map((l) => bucketArn(arns.partition, l.bucket)))],
+        Resource: mapRecords(options.sourceData, locationKeys, isUnresolved, (l) => bucketArn(arns.partition, l.bucket), { distinct: true }),
       },
       {
         Sid: 'ReadSourceData',
         Effect: 'Allow',
         Action: ['s3:GetObject'],
-        Resource: options.sourceData.map((l) => objectsArn(arns.partition, l.bucket, l.prefix)),
+        Resource: mapRecords(options.sourceData, locationKeys, isUnresolved, (l) => objectsArn(arns.partition, l.bucket, l.prefix)),
       },
-    );
-  }
-  if (options.resultsKmsKeyArn) {
-    statements.push({
+    ]),
+    ...whenSet(options.resultsKmsKeyArn, isUnresolved, (key) => ({
       Sid: 'EncryptResults',
       Effect: 'Allow',
       // https://docs.aws.amazon.com/athena/latest/ug/encryption.html#permissions-for-encrypting-and-decrypting-data
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      Resource: [options.resultsKmsKeyArn],
-    });
-  }
+      Resource: [key],
+    })),
+  );
   statements.push(
     {
       Sid: 'InvokeCallbacker',
@@ -216,15 +223,15 @@ export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolic
       Resource: [options.deadLetterQueueArn],
     },
   );
-  if (options.deadLetterQueueKmsKeyArn) {
-    statements.push({
+  statements.push(
+    ...whenSet(options.deadLetterQueueKmsKeyArn, isUnresolved, (key) => ({
       Sid: 'EncryptDeadLetters',
       Effect: 'Allow',
       // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#send-to-encrypted-queue
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      Resource: [options.deadLetterQueueKmsKeyArn],
-    });
-  }
+      Resource: [key],
+    })),
+  );
   statements.push(
     {
       Sid: 'DeliverLogs',
@@ -241,7 +248,7 @@ export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolic
       Resource: WILDCARD,
     },
   );
-  return { Version: '2012-10-17', Statement: statements };
+  return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
 }
 
 /** Options for {@link callbackerPolicy}. */
@@ -252,8 +259,17 @@ export interface CallbackerPolicyOptions {
   readonly presignerRoleArn: string;
   /** ARN of the webhook signing secret, when signing is on. */
   readonly signingSecretArn?: string;
-  /** KMS key of a customer-managed signing secret key, when given. */
+  /**
+   * Signing is off: no secret is read. Only needed when it is a token (a module variable); with a literal `true`,
+   * leave `signingSecretArn` unset instead.
+   *
+   * @default false
+   */
+  readonly signingDisabled?: boolean;
+  /** KMS key of a customer-managed signing secret key, when given. May be a token whose value is null. */
   readonly signingSecretKmsKeyArn?: string;
+  /** @default - every value is a literal */
+  readonly isUnresolved?: IsUnresolved;
 }
 
 /**
@@ -261,7 +277,8 @@ export interface CallbackerPolicyOptions {
  * role. It cannot read results itself; only the presigner role can, so the URL's lifetime is the presigner session's.
  */
 export function callbackerPolicy(options: CallbackerPolicyOptions): IamPolicyDocument {
-  const statements: IamStatement[] = [
+  const isUnresolved = options.isUnresolved ?? ONLY_LITERALS;
+  const statements: (IamStatement | JsonTree)[] = [
     {
       Sid: 'WriteOwnLogs',
       Effect: 'Allow',
@@ -284,30 +301,36 @@ export function callbackerPolicy(options: CallbackerPolicyOptions): IamPolicyDoc
       Resource: [options.presignerRoleArn],
     },
   ];
-  if (options.signingSecretArn) {
-    statements.push({
-      Sid: 'ReadSigningSecret',
-      Effect: 'Allow',
-      Action: ['secretsmanager:GetSecretValue'],
-      Resource: [options.signingSecretArn],
-    });
+  const signingSecretArn = options.signingSecretArn;
+  if (signingSecretArn !== undefined) {
+    statements.push(
+      ...unlessTrue(options.signingDisabled, isUnresolved, () => [
+        {
+          Sid: 'ReadSigningSecret',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue'],
+          Resource: [signingSecretArn],
+        },
+        ...whenSet(options.signingSecretKmsKeyArn, isUnresolved, (key) => ({
+          Sid: 'DecryptSigningSecret',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: [key],
+        })),
+      ]),
+    );
   }
-  if (options.signingSecretKmsKeyArn) {
-    statements.push({
-      Sid: 'DecryptSigningSecret',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt'],
-      Resource: [options.signingSecretKmsKeyArn],
-    });
-  }
-  return { Version: '2012-10-17', Statement: statements };
+  return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
 }
 
 /** Options for {@link presignerPolicy}. */
 export interface PresignerPolicyOptions {
   readonly partition: string;
   readonly results: ResultsLocation;
+  /** May be a token whose value is null. */
   readonly resultsKmsKeyArn?: string;
+  /** @default - every value is a literal */
+  readonly isUnresolved?: IsUnresolved;
 }
 
 /**
@@ -316,24 +339,22 @@ export interface PresignerPolicyOptions {
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html
  */
 export function presignerPolicy(options: PresignerPolicyOptions): IamPolicyDocument {
-  const statements: IamStatement[] = [
+  const statements: (IamStatement | JsonTree)[] = [
     {
       Sid: 'ReadResults',
       Effect: 'Allow',
       Action: ['s3:GetObject'],
       Resource: [objectsArn(options.partition, options.results.bucket, options.results.prefix)],
     },
-  ];
-  if (options.resultsKmsKeyArn) {
-    statements.push({
+    ...whenSet(options.resultsKmsKeyArn, options.isUnresolved ?? ONLY_LITERALS, (key) => ({
       Sid: 'DecryptResults',
       Effect: 'Allow',
       // https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#aws-managed-customer-managed-keys
       Action: ['kms:Decrypt'],
-      Resource: [options.resultsKmsKeyArn],
-    });
-  }
-  return { Version: '2012-10-17', Statement: statements };
+      Resource: [key],
+    })),
+  ];
+  return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
 }
 
 /** The API role's permissions: start executions of this state machine, nothing else (the seed granted every Step Functions action on every resource). */

@@ -6,19 +6,36 @@ import { createHash } from 'node:crypto';
  */
 export const NAME_SUFFIXES = {
   callbackerFunction: 'callbacker',
-  callbackerRole: 'callbacker-role',
-  presignerRole: 'presigner-role',
   stateMachine: 'queries',
-  stateMachineRole: 'state-machine-role',
   restApi: 'api',
-  apiRole: 'api-role',
   deadLetterQueue: 'callback-dlq',
-  signingSecret: 'webhook-signing-secret',
-  apiGatewayAccountRole: 'apigw-logs-role',
+  signingSecret: 'webhook-signing-secret-',
 } as const;
 
-/** The kinds of named resource. */
+/**
+ * IAM role names. IAM is global to the account while everything else here is regional, so a role name also carries
+ * the region: the same inputs applied in two regions of one account must not collide (EntityAlreadyExists).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids
+ */
+export const ROLE_SUFFIXES = {
+  callbackerRole: 'callbacker',
+  presignerRole: 'presigner',
+  stateMachineRole: 'states',
+  apiRole: 'api',
+  apiGatewayAccountRole: 'apigw-logs',
+} as const;
+
+/** The kinds of named regional resource. */
 export type NamedResource = keyof typeof NAME_SUFFIXES;
+
+/** The kinds of role. */
+export type NamedRole = keyof typeof ROLE_SUFFIXES;
+
+/**
+ * Longest region name, the room role names keep for it: `us-isof-south-1` has 15 characters.
+ * https://docs.aws.amazon.com/general/latest/gr/rande.html
+ */
+export const MAX_REGION_NAME_LENGTH = 15;
 
 /**
  * AWS name length limits for the resources whose names are the tightest.
@@ -33,9 +50,11 @@ export const NAME_LIMITS: Readonly<Record<'iamRole' | 'lambdaFunction' | 'stateM
   stateMachine: 80,
 };
 
-/** The longest `namePrefix` whose every derived name fits its AWS limit (the `-` separator included). */
+const longest = (names: Readonly<Record<string, string>>): number => Math.max(...Object.values(names).map((n) => n.length));
+
+/** The longest `namePrefix` whose every derived name fits its AWS limit (separators included). */
 export const MAX_NAME_PREFIX_LENGTH = Math.min(
-  NAME_LIMITS.iamRole - 1 - Math.max(NAME_SUFFIXES.callbackerRole.length, NAME_SUFFIXES.presignerRole.length, NAME_SUFFIXES.stateMachineRole.length, NAME_SUFFIXES.apiRole.length),
+  NAME_LIMITS.iamRole - 1 - longest(ROLE_SUFFIXES) - 1 - MAX_REGION_NAME_LENGTH,
   NAME_LIMITS.lambdaFunction - 1 - NAME_SUFFIXES.callbackerFunction.length,
   NAME_LIMITS.stateMachine - 1 - NAME_SUFFIXES.stateMachine.length,
 );
@@ -46,9 +65,18 @@ export const MAX_NAME_PREFIX_LENGTH = Math.min(
  */
 export const NAME_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9-]*$/;
 
-/** The physical name of a resource: `<namePrefix>-<suffix>`. */
+/**
+ * The physical name of a regional resource: `<namePrefix>-<suffix>`. The signing secret's is a name *prefix*
+ * (`name_prefix`): Secrets Manager keeps a deleted secret's name for its recovery window, so a fixed name could not be
+ * created again the day a stack is destroyed and re-applied.
+ */
 export function resourceName(namePrefix: string, resource: NamedResource): string {
   return `${namePrefix}-${NAME_SUFFIXES[resource]}`;
+}
+
+/** The physical name of a role: `<namePrefix>-<suffix>-<region>` (see {@link ROLE_SUFFIXES}). */
+export function roleName(namePrefix: string, role: NamedRole, region: string): string {
+  return `${namePrefix}-${ROLE_SUFFIXES[role]}-${region}`;
 }
 
 /**

@@ -142,7 +142,7 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
     lambda: expressionsFor(stack, 'aws_lambda_function', ['function_name', 'handler', 'runtime', 'timeout', 'memory_size', 'environment', 'role'], ['arn']),
     roles: expressionsFor(stack, 'aws_iam_role', ['name', 'max_session_duration'], ['arn']),
     queues: expressionsFor(stack, 'aws_sqs_queue', ['name'], ['url', 'arn']),
-    secrets: expressionsFor(stack, 'aws_secretsmanager_secret', ['name'], ['arn']),
+    secrets: expressionsFor(stack, 'aws_secretsmanager_secret', [], ['arn', 'name']),
     restApis: expressionsFor(stack, 'aws_api_gateway_rest_api', ['name'], ['id', 'root_resource_id']),
     resources: expressionsFor(stack, 'aws_api_gateway_resource', ['parent_id', 'path_part'], ['id']),
     methods: expressionsFor(stack, 'aws_api_gateway_method', ['resource_id', 'http_method', 'authorization', 'request_models', 'request_validator_id']),
@@ -265,6 +265,6 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
       maxSessionDurationSeconds: r.max_session_duration === undefined ? 3600 : num(r.max_session_duration, 'max_session_duration'),
     })),
     deadLetterQueue: { url: str(queue.attr_url, 'queue url'), arn: str(queue.attr_arn, 'queue arn'), name: str(queue.name, 'queue name') },
-    ...(secret !== undefined && { signingSecret: { arn: str(secret.attr_arn, 'secret arn'), name: str(secret.name, 'secret name') } }),
+    ...(secret !== undefined && { signingSecret: { arn: str(secret.attr_arn, 'secret arn'), name: str(secret.attr_name, 'secret name') } }),
   };
 }

@@ -74,7 +74,24 @@ export function onlyResource(stack: SynthesizedStack, type: string, kind: 'resou
   return { name: all[0][0], config: all[0][1] };
 }
 
-const REFERENCE = /\b(data\.[a-z0-9_]+\.[A-Za-z0-9_]+\.[a-z0-9_]+|aws_[a-z0-9_]+\.[A-Za-z0-9_]+\.[a-z0-9_]+)\b/g;
+/**
+ * A reference to an attribute of a resource, data source or ephemeral resource, with the instance index of a counted
+ * one (`aws_x.y[*].arn`, `aws_x.y[0].arn`).
+ */
+const REFERENCE = /\b((?:data|ephemeral)\.[a-z0-9_]+\.[A-Za-z0-9_]+|aws_[a-z0-9_]+\.[A-Za-z0-9_]+)(\[(?:\*|\d+)\])?\.([a-z0-9_]+)\b/g;
+
+/** A reference to a whole resource object (`aws_x.y` with no attribute), as the deployment trigger hashes them. */
+const WHOLE_RESOURCE = /\b(aws_[a-z0-9_]+\.[A-Za-z0-9_]+)\b(?![.[])/g;
+
+/** The local holding the stand-in object of a whole resource. */
+function objectLocalName(address: string): string {
+  return `object_${address.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** The local holding the evaluated `count` of a resource (`aws_x.y`). */
+function countLocalName(address: string): string {
+  return `count_${address.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
 
 function localName(reference: string): string {
   return `ref_${reference.replace(/[^A-Za-z0-9_]/g, '_')}`;
@@ -86,10 +103,20 @@ function localName(reference: string): string {
  */
 function rewriteReferences(value: unknown, found: Set<string>): unknown {
   if (typeof value === 'string') {
-    return value.replace(REFERENCE, (reference) => {
-      found.add(reference);
-      return `local.${localName(reference)}`;
-    });
+    return value
+      .replace(REFERENCE, (_match, address: string, index: string | undefined, attribute: string) => {
+        const reference = `${address}.${attribute}`;
+        found.add(reference);
+        if (index !== '[*]') return `local.${localName(reference)}`;
+        // A splat of a counted resource: one stand-in per instance, as many as its count evaluates to.
+        found.add(`${address}.#count`);
+        return `(local.${countLocalName(address)} > 0 ? [local.${localName(reference)}] : [])`;
+      })
+      .replace(WHOLE_RESOURCE, (_match, address: string) => {
+        // Only inside an expression: the configuration itself stands in for the object (its arguments).
+        found.add(`${address}.#object`);
+        return `local.${objectLocalName(address)}`;
+      });
   }
   if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, found));
   if (value && typeof value === 'object') {
@@ -104,9 +131,10 @@ function rewriteReferences(value: unknown, found: Set<string>): unknown {
  */
 function standInFor(stack: SynthesizedStack, reference: string, found: Set<string>): string {
   const parts = reference.split('.');
-  const isData = parts[0] === 'data';
-  const [type, name, attribute] = isData ? parts.slice(1) : parts;
-  const config = (isData ? findResources(stack, type, 'data') : findResources(stack, type))[name] ?? {};
+  const kind = parts[0] === 'data' || parts[0] === 'ephemeral' ? parts[0] : 'resource';
+  const [type, name, attribute] = kind === 'resource' ? parts : parts.slice(1);
+  const blocks = kind === 'resource' ? findResources(stack, type) : ((stack.json[kind] as Record<string, Record<string, Record<string, unknown>>> | undefined)?.[type] ?? {});
+  const config = blocks[name] ?? {};
   const prop = (key: string): string => {
     const v = config[key];
     if (typeof v === 'string') return rewriteReferences(v, found) as string;
@@ -114,6 +142,8 @@ function standInFor(stack: SynthesizedStack, reference: string, found: Set<strin
     // Objects (request templates, settings) only feed hashes such as the deployment trigger: a stable stand-in will do.
     return `${type}-${name}-${key}`;
   };
+  // A name_prefix gets Terraform's 26-digit unique suffix. https://developer.hashicorp.com/terraform/plugin/sdkv2/resources/import (id.PrefixedUniqueId)
+  const secretName = (): string => (config.name_prefix !== undefined ? `${prop('name_prefix')}20261130000000000000000001` : prop('name'));
   const P = '${local.stand_in_partition}';
   const R = '${local.stand_in_region}';
   const A = '${local.stand_in_account}';
@@ -129,8 +159,9 @@ function standInFor(stack: SynthesizedStack, reference: string, found: Set<strin
     aws_sfn_state_machine: { arn: () => `arn:${P}:states:${R}:${A}:stateMachine:${prop('name')}` },
     aws_sqs_queue: { arn: () => `arn:${P}:sqs:${R}:${A}:${prop('name')}`, url: () => `https://sqs.${R}.amazonaws.com/${A}/${prop('name')}` },
     aws_secretsmanager_secret: {
-      arn: () => `arn:${P}:secretsmanager:${R}:${A}:secret:${prop('name')}-AbCdEf`,
-      id: () => `arn:${P}:secretsmanager:${R}:${A}:secret:${prop('name')}-AbCdEf`,
+      arn: () => `arn:${P}:secretsmanager:${R}:${A}:secret:${secretName()}-AbCdEf`,
+      id: () => `arn:${P}:secretsmanager:${R}:${A}:secret:${secretName()}-AbCdEf`,
+      name: () => secretName(),
     },
     aws_cloudwatch_log_group: { arn: () => `arn:${P}:logs:${R}:${A}:log-group:${prop('name')}`, name: () => prop('name') },
     aws_api_gateway_rest_api: { id: () => shortId, root_resource_id: () => `${shortId}root`, execution_arn: () => `arn:${P}:execute-api:${R}:${A}:${shortId}` },
@@ -156,7 +187,7 @@ function standInFor(stack: SynthesizedStack, reference: string, found: Set<strin
 export function evaluateInStack(stack: SynthesizedStack, expressions: Readonly<Record<string, unknown>>, standIns: StandIns): Record<string, unknown> {
   const found = new Set<string>();
   const outputs = Object.fromEntries(Object.entries(expressions).map(([name, value]) => [name, { value: rewriteReferences(value, found) }]));
-  const locals: Record<string, string> = {
+  const locals: Record<string, unknown> = {
     stand_in_partition: standIns.partition ?? 'aws',
     stand_in_region: standIns.region ?? 'us-east-1',
     stand_in_account: standIns.accountId ?? '123456789012',
@@ -164,9 +195,25 @@ export function evaluateInStack(stack: SynthesizedStack, expressions: Readonly<R
   const pending = [...found];
   while (pending.length > 0) {
     const reference = pending.pop() as string;
-    if (locals[localName(reference)] !== undefined) continue;
     const before = new Set(found);
-    locals[localName(reference)] = standInFor(stack, reference, found);
+    if (reference.endsWith('.#object')) {
+      const address = reference.slice(0, -'.#object'.length);
+      if (locals[objectLocalName(address)] !== undefined) continue;
+      const [type, name] = address.split('.');
+      const config = Object.fromEntries(
+        Object.entries(findResources(stack, type)[name] ?? {}).filter(([key]) => !['//', 'count', 'depends_on', 'lifecycle', 'provider'].includes(key)),
+      );
+      (locals as Record<string, unknown>)[objectLocalName(address)] = rewriteReferences(config, found);
+    } else if (reference.endsWith('.#count')) {
+      const address = reference.slice(0, -'.#count'.length);
+      if (locals[countLocalName(address)] !== undefined) continue;
+      const [type, name] = address.split('.');
+      const count = findResources(stack, type)[name]?.count;
+      locals[countLocalName(address)] = count === undefined ? '1' : String(rewriteReferences(count, found));
+    } else {
+      if (locals[localName(reference)] !== undefined) continue;
+      locals[localName(reference)] = standInFor(stack, reference, found);
+    }
     for (const r of found) if (!before.has(r)) pending.push(r);
   }
   const variables = Object.fromEntries(

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
-import { AsyncAthenaQuery, type AsyncAthenaQueryProps } from '../../../constructs';
+import { AsyncAthenaQuery, type AsyncAthenaQueryProps, MODULE_VARIABLES } from '../../../constructs';
 import {
   evaluateInStack,
   findResources,
@@ -42,13 +42,24 @@ export const WEB_ACL_ARN = `arn:aws:wafv2:${REGION}:${ACCOUNT_ID}:regional/webac
 /** The smallest valid literal props. */
 export const BASE_PROPS: AsyncAthenaQueryProps = { workGroup: WORK_GROUP, outputLocation: OUTPUT_LOCATION, namePrefix: NAME_PREFIX };
 
+/**
+ * The module's Terraform variables that carry the same configuration as literal props, through the module's own
+ * variable table (each variable names its prop): the module path and the literal path can then be held to the same rows.
+ */
+export function variablesFromProps(props: AsyncAthenaQueryProps): Record<string, unknown> {
+  const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const values: Record<string, unknown> = {};
+  for (const variable of MODULE_VARIABLES) {
+    const value = props[variable.prop];
+    if (value === undefined) continue;
+    values[variable.name] =
+      variable.kind === 'backoff' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [snake(k), v])) : value;
+  }
+  return values;
+}
+
 /** Values for main.ts's Terraform variables, matching {@link BASE_PROPS}. */
-export const MAIN_VARIABLES: Readonly<Record<string, unknown>> = {
-  workgroup: WORK_GROUP,
-  output_location: OUTPUT_LOCATION,
-  name_prefix: NAME_PREFIX,
-  presign_expiry_seconds: 3600,
-};
+export const MAIN_VARIABLES: Readonly<Record<string, unknown>> = variablesFromProps(BASE_PROPS);
 
 /** Temporary folders of one test file, removed in `afterAll`. */
 export class ScratchDirectories {
@@ -156,7 +167,8 @@ export function withSomeVariable(stack: SynthesizedStack): SynthesizedStack {
   return { ...stack, json: { ...stack.json, variable: { unused_stand_in: { type: 'string', default: '' } } } };
 }
 
-const ROLE_REFERENCE = /^\$\{aws_iam_role\.([A-Za-z0-9_]+)\.(id|name)\}$/;
+/** A role reference: plain, or `one(...[*])` for a role that exists only when a variable says so. */
+const ROLE_REFERENCE = /^\$\{(?:aws_iam_role\.([A-Za-z0-9_]+)\.(?:id|name)|one\(aws_iam_role\.([A-Za-z0-9_]+)\[\*\]\.(?:id|name)\))\}$/;
 
 function roleKeyOf(config: Record<string, unknown>): RoleKey {
   const p = constructPath(config);
@@ -169,7 +181,7 @@ function roleKeyOf(config: Record<string, unknown>): RoleKey {
 function roleOfAttachment(type: string, name: string, config: Record<string, unknown>): string {
   const match = ROLE_REFERENCE.exec(String(config.role));
   if (!match) throw new Error(`${type}.${name} is attached to ${String(config.role)}, not to a role of this stack`);
-  return match[1];
+  return match[1] ?? match[2];
 }
 
 /**
@@ -180,9 +192,22 @@ export function renderDeployment(
   stack: SynthesizedStack,
   variables: Readonly<Record<string, unknown>> = {},
 ): RenderedDeployment {
-  const roles = findResources(stack, 'aws_iam_role');
-  const inline = findResources(stack, 'aws_iam_role_policy');
-  const attachments = findResources(stack, 'aws_iam_role_policy_attachment');
+  const allRoles = findResources(stack, 'aws_iam_role');
+  const allInline = findResources(stack, 'aws_iam_role_policy');
+  const allAttachments = findResources(stack, 'aws_iam_role_policy_attachment');
+  // Resources whose `count` a variable decides: only those Terraform would create are rendered.
+  const counted = (type: string, resources: Record<string, Record<string, unknown>>) =>
+    Object.fromEntries(Object.entries(resources).map(([name, config]) => [`${type}.${name}`, config.count ?? 1]));
+  const counts = evaluateInStack(
+    withSomeVariable(stack),
+    { counts: { ...counted('aws_iam_role', allRoles), ...counted('aws_iam_role_policy', allInline), ...counted('aws_iam_role_policy_attachment', allAttachments) } },
+    { variables, accountId: ACCOUNT_ID, region: REGION },
+  ).counts as Record<string, number>;
+  const created = (type: string, resources: Record<string, Record<string, unknown>>) =>
+    Object.fromEntries(Object.entries(resources).filter(([name]) => Number(counts[`${type}.${name}`]) > 0));
+  const roles = created('aws_iam_role', allRoles);
+  const inline = created('aws_iam_role_policy', allInline);
+  const attachments = created('aws_iam_role_policy_attachment', allAttachments);
   const expressions = {
     roles: Object.fromEntries(
       Object.entries(roles).map(([name, config]) => [name, { name: config.name, arn: `\${aws_iam_role.${name}.arn}`, trust: config.assume_role_policy }]),
@@ -239,43 +264,50 @@ export function roleOf(deployment: RenderedDeployment, key: RoleKey): RenderedRo
   return role;
 }
 
-/** A deployment to put under test: main.ts's module stack (no props: Terraform variables) or literal props. */
+/** A deployment to put under test: literal props, or the same configuration given to the module stack's variables. */
 export interface DeploymentSpec {
   readonly label: string;
-  /** Literal props; undefined for main.ts's stack, whose inputs are Terraform variables ({@link MAIN_VARIABLES}). */
-  readonly props?: AsyncAthenaQueryProps;
+  /** The configuration. */
+  readonly props: AsyncAthenaQueryProps;
+  /** Given to main.ts's stack as Terraform variables ({@link variablesFromProps}) instead of as literal props. */
+  readonly asVariables?: boolean;
 }
 
 /** Source data a query may read, given to the deployment with every option. */
 export const SOURCE_DATA_LOCATION = 's3://source-data/sales/';
 
 /** The deployments every IAM expectation must hold for. */
+const WITH_KEYS_AND_DATABASE: AsyncAthenaQueryProps = { ...BASE_PROPS, resultsKmsKeyArn: RESULTS_KEY_ARN, deadLetterQueueKmsKeyArn: DEAD_LETTER_KEY_ARN, database: 'sales' };
+const WITH_SOURCE_DATA: AsyncAthenaQueryProps = {
+  ...BASE_PROPS,
+  sourceDataLocations: [SOURCE_DATA_LOCATION],
+  glueDatabases: ['sales', 'marketing'],
+  manageApiGatewayAccountRole: true,
+};
+
 export const DEPLOYMENT_SPECS: readonly DeploymentSpec[] = [
-  { label: 'module stack (Terraform variables)' },
+  { label: 'module stack (Terraform variables)', props: BASE_PROPS, asVariables: true },
+  { label: 'module stack with KMS keys and a database as variables', props: WITH_KEYS_AND_DATABASE, asVariables: true },
+  { label: 'module stack with source data and the account logging role as variables', props: WITH_SOURCE_DATA, asVariables: true },
   { label: 'literal props', props: BASE_PROPS },
-  {
-    label: 'literal props with KMS keys and a database',
-    props: { ...BASE_PROPS, resultsKmsKeyArn: RESULTS_KEY_ARN, deadLetterQueueKmsKeyArn: DEAD_LETTER_KEY_ARN, database: 'sales' },
-  },
-  {
-    label: 'literal props with source data and the account logging role',
-    props: { ...BASE_PROPS, sourceDataLocations: [SOURCE_DATA_LOCATION], glueDatabases: ['sales', 'marketing'], manageApiGatewayAccountRole: true },
-  },
+  { label: 'literal props with KMS keys and a database', props: WITH_KEYS_AND_DATABASE },
+  { label: 'literal props with source data and the account logging role', props: WITH_SOURCE_DATA },
 ];
 
 /** Synthesizes and renders every deployment of {@link DEPLOYMENT_SPECS}: two synths and one Terraform run each. */
 export function renderDeployments(scratch: ScratchDirectories, specs: readonly DeploymentSpec[] = DEPLOYMENT_SPECS): Map<string, RenderedDeployment> {
-  const literal = specs.filter((s) => s.props !== undefined);
+  const literal = specs.filter((s) => !s.asVariables);
   const stackName = (i: number) => `literal-${i}`;
   const literalStacks = synthesizeLiteralStacks(
     scratch.make('literal'),
-    Object.fromEntries(literal.map((s, i) => [stackName(i), s.props as AsyncAthenaQueryProps])),
+    Object.fromEntries(literal.map((s, i) => [stackName(i), s.props])),
   );
   const rendered = new Map<string, RenderedDeployment>();
+  let moduleStack: SynthesizedStack | undefined;
   for (const spec of specs) {
-    if (spec.props === undefined) {
-      const stack = synthesizeModuleStack(scratch.make('module'));
-      rendered.set(spec.label, renderDeployment(spec.label, stack, MAIN_VARIABLES));
+    if (spec.asVariables) {
+      moduleStack ??= synthesizeModuleStack(scratch.make('module'));
+      rendered.set(spec.label, renderDeployment(spec.label, moduleStack, variablesFromProps(spec.props)));
     } else {
       rendered.set(spec.label, renderDeployment(spec.label, literalStacks[stackName(literal.indexOf(spec))]));
     }
@@ -306,4 +338,39 @@ export function useRenderedDeployments(): { deployment: (spec: DeploymentSpec) =
     },
     all: () => [...map().values()],
   };
+}
+
+/** A resource as Terraform would create it: its configuration evaluated, and some of its attributes' stand-ins. */
+export interface EvaluatedResource {
+  readonly type: string;
+  readonly name: string;
+  /** Instances Terraform creates (the evaluated `count`, 1 without one). */
+  readonly count: number;
+  readonly config: Record<string, unknown>;
+  /** Stand-in values of `arn`, `id` and `name`, to compare with references evaluated in {@link EvaluatedResource.config}. */
+  readonly attributes: { readonly arn: unknown; readonly id: unknown; readonly name: unknown };
+}
+
+/**
+ * Every resource of a stack with its configuration evaluated by Terraform for the given variables (one Terraform run):
+ * the module stack's values that come from variables, `count` decisions and `jsonencode` documents become what Terraform
+ * would send to AWS, so the same expectations hold for the module stack and for literal props.
+ */
+export function evaluateResources(stack: SynthesizedStack, variables: Readonly<Record<string, unknown>> = {}): EvaluatedResource[] {
+  const all = Object.keys(stack.json.resource ?? {}).flatMap((type) => Object.entries(findResources(stack, type)).map(([name, config]) => ({ type, name, config })));
+  const expressions = Object.fromEntries(
+    all.map(({ type, name, config }) => [
+      `${type}.${name}`.replace(/\./g, '__'),
+      {
+        count: config.count ?? 1,
+        config: Object.fromEntries(Object.entries(config).filter(([key]) => !['//', 'count', 'depends_on', 'lifecycle', 'provider'].includes(key))),
+        attributes: { arn: `\${${type}.${name}.arn}`, id: `\${${type}.${name}.id}`, name: `\${${type}.${name}.name}` },
+      },
+    ]),
+  );
+  const out = evaluateInStack(withSomeVariable(stack), expressions, { variables, accountId: ACCOUNT_ID, region: REGION });
+  return all.map(({ type, name }) => {
+    const value = out[`${type}.${name}`.replace(/\./g, '__')] as { count: number | string; config: Record<string, unknown>; attributes: EvaluatedResource['attributes'] };
+    return { type, name, count: Number(value.count), config: value.config, attributes: value.attributes };
+  });
 }
