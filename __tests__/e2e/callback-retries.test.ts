@@ -104,7 +104,7 @@ describe('e2e: callback retries', () => {
       // GIVEN the receiver comes back where the callback URL points
       let back: WebhookReceiver | undefined;
       try {
-        back = await startWebhookReceiver({ tls: world.tls, signingSecret: world.twin.webhookSigningSecret, port: downPort });
+        back = await startWebhookReceiver({ tls: world.tls, signingSecret: world.twin.webhookSigningSecret, port: downPort, clock: world.clock });
 
         // WHEN the queue is redriven (what npm run redrive does against SQS) through the same function
         const report = await redrive(world.twin.deadLetters, { deliver: (request: DeliveryRequest) => world.twin.lambda.invoke(request) });
