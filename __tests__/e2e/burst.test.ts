@@ -68,7 +68,9 @@ beforeAll(async () => {
   replay = await runBurst();
   process.stdout.write(
     `burst: ${SUBMISSIONS} queries of ${QUERY_SECONDS} s, quota ${QUOTA}: ${first.delivered} callbacks delivered, ${first.throttledStarts} throttled starts retried, ` +
-      `peak ${first.peakActiveQueries} active queries, ${first.deadLetters} dead letters, last callback after ${first.makespanMs / 1000} s of twin time\n`,
+      `peak ${first.peakActiveQueries} active queries, ${first.deadLetters} dead letters, last callback after ${first.makespanMs / 1000} s of twin time\n` +
+      // One line, for .ci/e2e-under-load to compare with the run under load.
+      `burst tally: ${JSON.stringify({ ...first, executions: first.executions.length, callbackAtMs: undefined })}\n`,
   );
 });
 

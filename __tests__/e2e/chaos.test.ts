@@ -159,12 +159,14 @@ beforeAll(async () => {
   const t = tally(run);
   process.stdout.write(
     [
-      `chaos (CHAOS_SEED=${SEED}): ${QUERIES} queries over ${t.twinSeconds} s of twin time`,
+      `chaos (CHAOS_SEED=${SEED}): ${QUERIES} queries over ${Number(t.twinSeconds).toFixed(1)} s of twin time`,
       `  executions: ${t.succeeded} SUCCEEDED, ${t.failed} FAILED`,
       `  callbacks the sender saw accepted: ${t.acknowledged} (${Object.entries(t.acknowledgedByState as object).map(([s, n]) => `${n} ${s}`).join(', ')})`,
       `  dead-letter records: ${t.deadLetters} (${t.retriesExhausted} retries exhausted, ${t.rejected} rejected)`,
       `  receiver attempts: ${t.receiverAttempts} (${Object.entries(run.receiverSaw).map(([k, n]) => `${n} ${k}`).join(', ')}); ${t.answeredAfterSenderLeft} answered 2xx after the sender's timeout`,
       `  Athena throttled ${t.athenaThrottled} starts; the API throttled ${t.apiThrottled} submissions (retried by the client); ${t.coldStarts} Lambda cold starts`,
+      // One line, for .ci/e2e-under-load to compare with the run under load.
+      `chaos tally: ${JSON.stringify({ seed: SEED, ...t })}`,
     ].join('\n') + '\n',
   );
 });

@@ -21,7 +21,7 @@ let attempts: ReceivedDelivery[];
 
 beforeAll(async () => {
   world = await startWorld({ callbackerEnvironment: { CALLBACK_TOTAL_TIMEOUT_MS: String(TIMEOUT_MS) } });
-  world.receiver.respondWith((delivery, attempt) => (attempt === 1 ? { status: 200, delayMs: LATE_ANSWER_MS } : { status: 204 }));
+  world.receiver.respondWith((_delivery, attempt) => (attempt === 1 ? { status: 200, delayMs: LATE_ANSWER_MS } : { status: 204 }));
   executionArn = await world.submit(SAMPLE_QUERY, world.receiver.url('/late'));
   record = await finished(world, executionArn);
   // The retry may be accepted before the late answer is written; the twin clock moves on to it.
