@@ -111,7 +111,7 @@ describe('e2e: callback retries', () => {
         world.twin.deadLetters.releaseInFlight();
 
         // THEN: signed, for the same execution and webhook-id, with a fresh URL to the same result
-        const delivery = await within(5_000, 'redriven callback', back.waitFor((d) => d.acknowledged));
+        const delivery = await within(60_000, 'redriven callback', back.waitFor((d) => d.acknowledged));
         expect(delivery.signatureVerified).toBe(true);
         expect(delivery.webhookId).toBe(webhookIdFor(executionArn));
         const payload = delivery.payload as { ExecutionArn: string; QueryResult: { PresignedUrl: string } };

@@ -89,6 +89,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   };
 }
 
+/**
+ * Jest's real-time limit for set-ups that run the twin for a long stretch (the burst, chaos): never part of a
+ * result, only a guard against a broken twin, generous because a loaded 2-core machine can be ten times slower.
+ */
+export const REAL_TIME_GUARD_MS = 900_000;
+
+// Every e2e hook and test gets that guard (the bench imports this module too, outside jest).
+if (typeof jest !== 'undefined') jest.setTimeout(REAL_TIME_GUARD_MS);
+
 /** The world's clock when it is virtual (steppable by hand); throws otherwise. */
 export function virtualClock(world: World): VirtualClock {
   if (!(world.clock instanceof VirtualClock)) throw new Error('This suite needs the virtual twin clock');
