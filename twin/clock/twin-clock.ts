@@ -99,6 +99,32 @@ export function dateOn(now: () => number): DateConstructor {
   return new Proxy(TwinDate, { apply: () => new Date(now()).toString() }) as unknown as DateConstructor;
 }
 
+/** A promise on the clock's timer that the signal can cut short. */
+function sleepOn(clock: TwinClock, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      resolve();
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Work in flight from now until it settles. */
+async function trackOn<T>(clock: TwinClock, label: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
+  const operation = clock.begin(label);
+  try {
+    return await (typeof work === 'function' ? work() : work);
+  } finally {
+    operation.end();
+  }
+}
+
 /** Delays as Node reads them: anything that is not a positive finite number is 0 (Node's 1 ms floor does not matter here). */
 function delayOf(ms: number | undefined): number {
   return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
@@ -186,18 +212,7 @@ export class VirtualClock implements TwinClock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted === true) return resolve();
-      const onAbort = (): void => {
-        this.clearTimeout(timer);
-        resolve();
-      };
-      const timer = this.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return sleepOn(this, ms, signal);
   }
 
   begin(label: string, options: InFlightOptions = {}): InFlight {
@@ -214,13 +229,8 @@ export class VirtualClock implements TwinClock {
     };
   }
 
-  async track<T>(label: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
-    const operation = this.begin(label);
-    try {
-      return await (typeof work === 'function' ? work() : work);
-    } finally {
-      operation.end();
-    }
+  track<T>(label: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
+    return trackOn(this, label, work);
   }
 
   parkConnection(remotePort: number): Parked | undefined {
@@ -437,18 +447,7 @@ export class RealTimeClock implements TwinClock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted === true) return resolve();
-      const onAbort = (): void => {
-        this.clearTimeout(timer);
-        resolve();
-      };
-      const timer = this.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return sleepOn(this, ms, signal);
   }
 
   begin(label: string): InFlight {
@@ -457,13 +456,8 @@ export class RealTimeClock implements TwinClock {
     return { end: () => void this.operations.delete(key) };
   }
 
-  async track<T>(label: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
-    const operation = this.begin(label);
-    try {
-      return await (typeof work === 'function' ? work() : work);
-    } finally {
-      operation.end();
-    }
+  track<T>(label: string, work: Promise<T> | (() => Promise<T>)): Promise<T> {
+    return trackOn(this, label, work);
   }
 
   parkConnection(): Parked | undefined {
