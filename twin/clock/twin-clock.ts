@@ -285,7 +285,10 @@ export class VirtualClock implements TwinClock {
     return true;
   }
 
-  /** Moves time forward by `ms`, firing every timer due on the way in order, each once the twin is idle. */
+  /**
+   * Moves time forward by `ms`, firing every timer due on the way in order, each once the twin is idle. With
+   * `autoAdvance` on, time may also move on by itself whenever the twin is idle, as always.
+   */
   async advanceBy(ms: number): Promise<void> {
     const target = this.current + delayOf(ms);
     for (;;) {
