@@ -15,6 +15,7 @@ import { postSigned } from './api-gateway/signed-client';
 import { parseCsv } from './athena/athena-csv';
 import { createLocalCertificate } from './receiver/local-tls';
 import { PACKAGE_ROOT } from './wiring/stack-cache';
+import { RealTimeClock, type TwinClock, VirtualClock } from './clock/twin-clock';
 import { startTwin, type Twin } from './twin';
 import { type ReceivedDelivery, startWebhookReceiver, type WebhookReceiver } from './receiver/webhook-receiver';
 
@@ -31,7 +32,10 @@ const USAGE = `Usage: npm start [-- options]
   --query SQL            the demo's query (default: ${SAMPLE_QUERY})
   --callback-port PORT   allow callbacks to this port too (your own https receiver on this machine); repeatable
   --trust-ca FILE        PEM certificate your receiver's TLS certificate chains to; repeatable
-  --time-scale X         seconds of real time per second of the state machine's retry intervals (default 0.001)
+  --clock KIND           real-time (default): the twin keeps wall-clock time, so waits, retries and timeouts
+                         take as long as deployed and receivers see true timestamps; virtual: time jumps to the
+                         next wait whenever the twin is idle (retries at once, as in the tests; only for receivers
+                         inside this process, since an outside receiver's latency would not count as time)
   --verbose              print the Lambda function's log lines
   --help                 this text
 `;
@@ -56,7 +60,7 @@ interface Options {
   readonly query: string;
   readonly callbackPorts: number[];
   readonly trustedCertificates: string[];
-  readonly timeScale: number;
+  readonly clock: 'real-time' | 'virtual';
   readonly verbose: boolean;
 }
 
@@ -69,7 +73,7 @@ function parseOptions(argv: readonly string[]): Options | undefined {
       query: { type: 'string' },
       'callback-port': { type: 'string', multiple: true },
       'trust-ca': { type: 'string', multiple: true },
-      'time-scale': { type: 'string' },
+      clock: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -81,15 +85,15 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--callback-port must be a port number, got ${p}`);
     return port;
   });
-  const timeScale = values['time-scale'] === undefined ? 0.001 : Number(values['time-scale']);
-  if (!Number.isFinite(timeScale) || timeScale < 0) throw new Error(`--time-scale must be a non-negative number, got ${values['time-scale']}`);
+  const clock = values.clock ?? 'real-time';
+  if (clock !== 'real-time' && clock !== 'virtual') throw new Error(`--clock must be real-time or virtual, got ${clock}`);
   return {
     serve: values.serve ?? false,
     dataDirectory: path.resolve(values.data ?? path.join(PACKAGE_ROOT, 'data')),
     query: values.query ?? SAMPLE_QUERY,
     callbackPorts: ports,
     trustedCertificates: (values['trust-ca'] ?? []).map((file) => fs.readFileSync(file, 'utf8')),
-    timeScale,
+    clock,
     verbose: values.verbose ?? false,
   };
 }
@@ -97,13 +101,14 @@ function parseOptions(argv: readonly string[]): Options | undefined {
 async function startAll(options: Options): Promise<{ twin: Twin; receiver: WebhookReceiver }> {
   const started = Date.now();
   const tls = createLocalCertificate();
-  const receiver = await startWebhookReceiver({ tls });
+  const clock: TwinClock = options.clock === 'virtual' ? new VirtualClock() : new RealTimeClock();
+  const receiver = await startWebhookReceiver({ tls, clock });
   try {
     const twin = await startTwin({
+      clock,
       dataDirectories: [options.dataDirectory],
       callbackPorts: [receiver.port, ...options.callbackPorts],
       trustedCertificates: [tls.cert, ...options.trustedCertificates],
-      timeScale: options.timeScale,
       // Long enough to watch a query go QUEUED → RUNNING → SUCCEEDED.
       athena: options.serve ? undefined : { timing: { queuedMs: 150, minimumRunningMs: 350 } },
       onLambdaLog: options.verbose ? (line) => say(`${color.dim}  λ ${line}${color.reset}`) : undefined,
@@ -133,7 +138,7 @@ async function demo(options: Options): Promise<boolean> {
   try {
     const body = { Query: options.query, CallbackUrl: receiver.url('/hook') };
     step('→', 'POST', `${twin.stageUrl}/queries ${color.dim}${JSON.stringify(body)}${color.reset}`);
-    const response = await postSigned({ stageUrl: twin.stageUrl, credentials: twin.clientCredentials, region: twin.region }, body);
+    const response = await postSigned({ stageUrl: twin.stageUrl, credentials: twin.clientCredentials, region: twin.region, clock: twin.clock }, body);
     if (response.status !== 200) {
       step(`${color.red}✗${color.reset}`, 'rejected', `${response.status} ${response.text}`);
       return false;
@@ -178,6 +183,7 @@ async function demo(options: Options): Promise<boolean> {
   } finally {
     await twin.close();
     await receiver.close();
+    twin.clock.dispose();
   }
 }
 
@@ -217,6 +223,7 @@ async function serve(options: Options): Promise<void> {
   say('\nstopping…');
   await twin.close();
   await receiver.close();
+  twin.clock.dispose();
 }
 
 async function main(): Promise<number> {

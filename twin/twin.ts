@@ -9,12 +9,15 @@
  *
  * The only departures from the synthesized configuration are listed in {@link Twin.environmentOverrides}: local
  * endpoints, the receiver's port and the loopback flag the handler honours only outside a Lambda sandbox.
+ *
+ * Every service keeps time on one twin clock (twin/clock/twin-clock.ts): by default a virtual, discrete-event clock,
+ * so that what a run does never depends on the machine's speed or load.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AthenaEngine, type QueryExecution, type QueryTiming } from './athena/athena-engine';
+import { AthenaEngine, type QueryExecution, type QueryTiming, type StartQueryExecutionInput } from './athena/athena-engine';
 import { DeadLetterStore } from './sqs/dead-letter-store';
 import { LambdaService } from './lambda/lambda-sandbox';
 import { startLocalSecretsManager } from './secrets-manager/local-secrets-manager';
@@ -24,7 +27,8 @@ import { type LocalApiGateway, startApiGateway } from './api-gateway/rest-api-se
 import { QueryOwnership, taskHandlersFor } from './step-functions/service-integrations';
 import { type StaticCredentials } from './iam/sigv4-verifier';
 import { type CachedStack, loadStack } from './wiring/stack-cache';
-import { type RetryTiming, StateMachineRunner } from './step-functions/state-machine-runner';
+import { StateMachineRunner } from './step-functions/state-machine-runner';
+import { type TwinClock, VirtualClock } from './clock/twin-clock';
 
 /** The stand-in account and region the stack is evaluated for (synthesized-stack.ts uses the same defaults). */
 export const TWIN_REGION = 'us-east-1';
@@ -57,18 +61,22 @@ export interface TwinOptions {
   readonly webhookSigningSecret?: string;
   /** Further variables for the function's environment, as an operator could set them (e.g. shorter timeouts). */
   readonly callbackerEnvironment?: Readonly<Record<string, string>>;
-  /** Seconds of real time per second of the definition's waits and retry intervals. @default 0.001 */
-  readonly timeScale?: number;
-  /** How retry waits are timed (state-machine-runner.ts explains both). @default 'fixed-interval' */
-  readonly retryTiming?: RetryTiming;
-  /** Uniform numbers in [0, 1) for retry jitter. @default Math.random */
+  /**
+   * The clock every service keeps time on: the state machine's waits, retries and timeouts, Athena's query
+   * durations, the function's timeouts, the API's throttling, every timestamp. A {@link RealTimeClock} follows the
+   * wall clock, for a twin people and outside receivers talk to.
+   *
+   * @default a new {@link VirtualClock}: time jumps to the next timer whenever the twin is idle
+   */
+  readonly clock?: TwinClock;
+  /** Uniform numbers in [0, 1) for the state machine's retry jitter. @default Math.random */
   readonly random?: () => number;
   readonly athena?: {
     /** Athena's active-query quota. @default no quota */
     readonly activeQueryQuota?: number;
-    /** Fault injection: true makes a start throw TooManyRequestsException. */
-    readonly throttle?: () => boolean;
-    /** How long queries stay QUEUED and RUNNING, in real milliseconds (not scaled by `timeScale`). */
+    /** Fault injection: true makes that start throw TooManyRequestsException. */
+    readonly throttle?: (input: StartQueryExecutionInput) => boolean;
+    /** How long queries stay QUEUED and RUNNING, in milliseconds of twin time. */
     readonly timing?: QueryTiming;
   };
   /** Apply the stage's throttling. @default true */
@@ -86,6 +94,8 @@ export interface Twin {
   /** The stage URL, `http://127.0.0.1:<port>/live`; POST `${stageUrl}/queries`. */
   readonly stageUrl: string;
   readonly region: string;
+  /** The clock the twin keeps time on. */
+  readonly clock: TwinClock;
   /** Credentials the API accepts. */
   readonly clientCredentials: StaticCredentials;
   /** The signing secret (`whsec_...`) receivers verify callbacks with. */
@@ -134,8 +144,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     // Last started, first stopped: the API takes no more requests before the services behind it go away.
     while (closers.length > 0) await (closers.pop() as () => Promise<void>)();
   };
+  const clock = options.clock ?? new VirtualClock();
+  // A clock the twin made is stopped last, once every service that waits on it has closed.
+  if (options.clock === undefined) closers.push(async () => clock.dispose());
   try {
-    const s3 = await startLocalS3([outputLocation.bucket]);
+    const s3 = await startLocalS3([outputLocation.bucket], clock);
     closers.push(() => s3.close());
 
     // Athena writes results with the state machine role's permissions: PutObject under the output location.
@@ -148,6 +161,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       activeQueryQuota: options.athena?.activeQueryQuota,
       throttle: options.athena?.throttle,
       timing: options.athena?.timing,
+      clock,
       writeResult: async (bucket, key, body) => {
         await athenaWriter.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/csv' }));
       },
@@ -164,6 +178,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       region: TWIN_REGION,
       caller,
       assumableRoles: artifacts.roles.filter((r) => r.arn === presignerArn).map((r) => ({ arn: r.arn, maxSessionDurationSeconds: r.maxSessionDurationSeconds })),
+      clock,
       onSession: (session) =>
         s3.grant({ credentials: session, expiration: session.expiration, allows: (action, bucket, key) => action === 'GetObject' && underResults(bucket, key) }),
     });
@@ -173,6 +188,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const secrets = await startLocalSecretsManager({
       region: TWIN_REGION,
       caller,
+      clock,
       secrets: artifacts.signingSecret === undefined ? [] : [{ ...artifacts.signingSecret, secretString: webhookSigningSecret }],
     });
     closers.push(() => secrets.close());
@@ -225,18 +241,17 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         memorySizeMb: fn.memorySizeMb,
         environment: { ...runtimeEnvironment, ...synthesized, ...Object.fromEntries(Object.entries(environmentOverrides).map(([k, v]) => [k, v.value])) },
       },
-      { extraCaCertificates: options.trustedCertificates, maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog },
+      { extraCaCertificates: options.trustedCertificates, maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog, clock },
     );
 
-    const deadLetters = new DeadLetterStore(artifacts.deadLetterQueue.url);
+    const deadLetters = new DeadLetterStore(artifacts.deadLetterQueue.url, clock);
     const queries = new QueryOwnership();
     const stateMachine = new StateMachineRunner({
       stateMachineArn: artifacts.stateMachine.arn,
       roleArn: artifacts.stateMachine.roleArn,
       definition: artifacts.stateMachine.definition,
       taskHandlers: taskHandlersFor(definition.States, { athena, lambda, deadLetters, queries }),
-      timeScale: options.timeScale,
-      retryTiming: options.retryTiming,
+      clock,
       random: options.random,
     });
     closers.push(() => stateMachine.abortAll());
@@ -248,12 +263,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       callers: [TWIN_CLIENT_CREDENTIALS],
       stepFunctions: stateMachine,
       throttling: options.apiThrottling,
+      clock,
     });
     closers.push(() => api.close());
 
     return {
       stageUrl: api.stageUrl,
       region: TWIN_REGION,
+      clock,
       clientCredentials: { accessKeyId: TWIN_CLIENT_CREDENTIALS.accessKeyId, secretAccessKey: TWIN_CLIENT_CREDENTIALS.secretAccessKey },
       webhookSigningSecret,
       stack,

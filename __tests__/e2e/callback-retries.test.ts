@@ -104,14 +104,14 @@ describe('e2e: callback retries', () => {
       // GIVEN the receiver comes back where the callback URL points
       let back: WebhookReceiver | undefined;
       try {
-        back = await startWebhookReceiver({ tls: world.tls, signingSecret: world.twin.webhookSigningSecret, port: downPort });
+        back = await startWebhookReceiver({ tls: world.tls, signingSecret: world.twin.webhookSigningSecret, port: downPort, clock: world.clock });
 
         // WHEN the queue is redriven (what npm run redrive does against SQS) through the same function
         const report = await redrive(world.twin.deadLetters, { deliver: (request: DeliveryRequest) => world.twin.lambda.invoke(request) });
         world.twin.deadLetters.releaseInFlight();
 
         // THEN: signed, for the same execution and webhook-id, with a fresh URL to the same result
-        const delivery = await within(5_000, 'redriven callback', back.waitFor((d) => d.acknowledged));
+        const delivery = await within(60_000, 'redriven callback', back.waitFor((d) => d.acknowledged));
         expect(delivery.signatureVerified).toBe(true);
         expect(delivery.webhookId).toBe(webhookIdFor(executionArn));
         const payload = delivery.payload as { ExecutionArn: string; QueryResult: { PresignedUrl: string } };

@@ -1,128 +1,197 @@
 /**
- * Chaos: 200 queries through the API while receivers fail at random (5xx, dropped connections, slow and too-slow
- * answers, rejections, receivers down for good), Athena throttles starts (an active-query quota plus random
- * TooManyRequestsException), some queries are bad SQL and the API throttles the burst. Every query must end with
- * exactly one delivered callback or exactly one dead-letter record: none lost, none doubled.
+ * Chaos: 200 queries through the API while receivers fail at random (5xx, dropped connections, slow answers, answers
+ * that come after the sender's timeout, rejections, receivers down for good), Athena throttles starts (an
+ * active-query quota plus random TooManyRequestsException), some queries are bad SQL and the API throttles the burst.
  *
- * The receiver's behaviour comes from a seeded generator; set CHAOS_SEED to replay a run.
+ * Delivery is at least once: every query ends with exactly one callback the sender saw accepted, or exactly one
+ * dead-letter record; none is lost, none is accepted twice, and every delivery of one execution carries the same
+ * webhook-id, so a receiver whose late 2xx made us deliver again can deduplicate.
+ *
+ * All of it runs on the twin clock, and every random choice is drawn per query from the seed (never in the order the
+ * machine happens to run things), so a seed decides the whole run: it is run twice here and both runs must count the
+ * same. Set CHAOS_SEED to replay a run.
  */
+import { webhookIdFor } from '../../handler/signing';
+import type { StartQueryExecutionInput } from '../../twin/athena/athena-engine';
+import type { ReceivedDelivery, ReceiverAnswer } from '../../twin/receiver/webhook-receiver';
 import type { ExecutionRecord } from '../../twin/step-functions/state-machine-runner';
-import type { ReceiverAnswer } from '../../twin/receiver/webhook-receiver';
-import { closedPort, SAMPLE_QUERY, seededRandom, startWorld, within, type World } from './harness';
+import { closedPort, REAL_TIME_GUARD_MS, SAMPLE_QUERY, seededRandom, startWorld, type World } from './harness';
 
 const QUERIES = 200;
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-const random = seededRandom(SEED);
-/** The function's POST timeout in this run; a too-slow receiver answers well after it. */
+/** The function's POST timeout in this run, in twin milliseconds; a too-slow receiver answers well after it. */
 const CALLBACK_TIMEOUT_MS = 1500;
 
 type Behaviour = 'ok' | 'slow' | 'too-slow' | '5xx' | '429' | 'drop' | 'reject';
-const receiverSaw: Record<Behaviour, number> = { ok: 0, slow: 0, 'too-slow': 0, '5xx': 0, '429': 0, drop: 0, reject: 0 };
 
-function chaoticAnswer(): ReceiverAnswer {
-  const roll = random();
-  const pick = (behaviour: Behaviour, answer: ReceiverAnswer): ReceiverAnswer => {
-    receiverSaw[behaviour] += 1;
-    return answer;
+/** A generator per key, seeded from the run's seed and the key, so draws do not depend on what else happens. */
+function keyedRandom(seed: number): (key: string) => () => number {
+  const generators = new Map<string, () => number>();
+  return (key) => {
+    let generator = generators.get(key);
+    if (generator === undefined) {
+      let hash = seed >>> 0;
+      for (const char of key) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+      generator = seededRandom(hash);
+      generators.set(key, generator);
+    }
+    return generator;
   };
-  if (roll < 0.15) return pick('5xx', { status: [500, 502, 503, 504][Math.floor(random() * 4)] });
-  if (roll < 0.25) return pick('drop', { drop: true });
-  if (roll < 0.27) return pick('429', { status: 429 });
-  if (roll < 0.29) return pick('too-slow', { status: 200, delayMs: CALLBACK_TIMEOUT_MS * 4 });
-  if (roll < 0.31) return pick('reject', { status: 410 });
-  if (roll < 0.46) return pick('slow', { status: 200, delayMs: 10 + Math.floor(random() * 50) });
-  return pick('ok', { status: 200 });
 }
 
-let world: World;
-let downPort: number;
-let executions: ExecutionRecord[];
-let apiThrottled = 0;
-let elapsedMs = 0;
+interface ChaosRun {
+  readonly executions: readonly ExecutionRecord[];
+  readonly deliveries: readonly ReceivedDelivery[];
+  readonly deadLetters: readonly { ExecutionArn: string; Failure: { Kind: string } }[];
+  readonly receiverSaw: Readonly<Record<Behaviour, number>>;
+  readonly athenaThrottled: number;
+  readonly apiThrottled: number;
+  readonly coldStarts: number;
+  readonly downPort: number;
+  readonly twinSeconds: number;
+}
 
-beforeAll(async () => {
-  downPort = await closedPort();
-  world = await startWorld({
-    extraCallbackPorts: [downPort],
-    callbackerEnvironment: { CALLBACK_TOTAL_TIMEOUT_MS: String(CALLBACK_TIMEOUT_MS) },
-    athena: { activeQueryQuota: 25, throttle: () => random() < 0.1 },
-    lambdaSandboxes: 16,
-  });
-  world.receiver.respondWith(() => chaoticAnswer());
-  const started = Date.now();
-  const arns = await Promise.all(
-    Array.from({ length: QUERIES }, async (_, i) => {
-      const down = random() < 0.04;
-      const badSql = random() < 0.05;
+async function runChaos(seed: number): Promise<ChaosRun> {
+  const draw = keyedRandom(seed);
+  const receiverSaw: Record<Behaviour, number> = { ok: 0, slow: 0, 'too-slow': 0, '5xx': 0, '429': 0, drop: 0, reject: 0 };
+  const chaoticAnswer = (delivery: ReceivedDelivery): ReceiverAnswer => {
+    // One generator per receiver path: a query's attempts come one after another, so its draws are in a fixed order.
+    const random = draw(`receiver ${delivery.path}`);
+    const roll = random();
+    const pick = (behaviour: Behaviour, answer: ReceiverAnswer): ReceiverAnswer => {
+      receiverSaw[behaviour] += 1;
+      return answer;
+    };
+    if (roll < 0.15) return pick('5xx', { status: [500, 502, 503, 504][Math.floor(random() * 4)] });
+    if (roll < 0.25) return pick('drop', { drop: true });
+    if (roll < 0.27) return pick('429', { status: 429 });
+    if (roll < 0.29) return pick('too-slow', { status: 200, delayMs: CALLBACK_TIMEOUT_MS * 4 });
+    if (roll < 0.31) return pick('reject', { status: 410 });
+    if (roll < 0.46) return pick('slow', { status: 200, delayMs: 10 + Math.floor(random() * 50) });
+    return pick('ok', { status: 200 });
+  };
+  const downPort = await closedPort();
+  let world: World | undefined;
+  try {
+    world = await startWorld({
+      extraCallbackPorts: [downPort],
+      callbackerEnvironment: { CALLBACK_TOTAL_TIMEOUT_MS: String(CALLBACK_TIMEOUT_MS) },
+      athena: { activeQueryQuota: 25, throttle: (input: StartQueryExecutionInput) => draw(`athena ${input.QueryString}`)() < 0.1 },
+      random: seededRandom(seed),
+      lambdaSandboxes: 16,
+    });
+    const w = world;
+    w.receiver.respondWith((delivery) => chaoticAnswer(delivery));
+    const startedAt = w.clock.now();
+    const plan = seededRandom(seed + 1);
+    let apiThrottled = 0;
+    const arns: string[] = [];
+    // One after another in real time, at the same twin instant until the stage throttles: the order is fixed.
+    for (let i = 0; i < QUERIES; i++) {
+      const down = plan() < 0.04;
+      const badSql = plan() < 0.05;
       const body = {
         Query: badSql ? `SELEC ${i}` : `${SAMPLE_QUERY} -- query ${i}`,
-        CallbackUrl: down ? `https://127.0.0.1:${downPort}/down/${i}` : world.receiver.url(`/chaos/${i}`),
+        CallbackUrl: down ? `https://127.0.0.1:${downPort}/down/${i}` : w.receiver.url(`/chaos/${i}`),
       };
       for (let attempt = 0; ; attempt++) {
-        const response = await world.post(body);
+        const response = await w.post(body);
         if (response.status === 429 && attempt < 100) {
           apiThrottled += 1;
-          await new Promise((resolve) => setTimeout(resolve, 20 + random() * 80));
+          await w.clock.sleep(20 + draw(`client ${i}`)() * 80);
           continue;
         }
         if (response.status !== 200) throw new Error(`submission ${i}: ${response.status} ${response.text}`);
-        return (response.json as { executionArn: string }).executionArn;
+        arns.push((response.json as { executionArn: string }).executionArn);
+        break;
       }
-    }),
-  );
-  executions = await within(40_000, 'all chaos executions', Promise.all(arns.map((arn) => world.twin.stateMachine.waitFor(arn))));
-  elapsedMs = Date.now() - started;
-});
+    }
+    const executions = await Promise.all(arns.map((arn) => w.twin.stateMachine.waitFor(arn)));
+    return {
+      executions,
+      deliveries: [...w.receiver.deliveries],
+      deadLetters: w.twin.deadLetters.parsedBodies() as ChaosRun['deadLetters'],
+      receiverSaw,
+      athenaThrottled: w.twin.athena.throttledStarts,
+      apiThrottled,
+      coldStarts: w.twin.lambda.coldStarts,
+      downPort,
+      twinSeconds: (w.clock.now() - startedAt) / 1000,
+    };
+  } finally {
+    await world?.close();
+  }
+}
 
-afterAll(async () => {
-  await world?.close();
-});
+const arnOf = (d: ReceivedDelivery): string | undefined => (d.payload as { ExecutionArn?: string } | undefined)?.ExecutionArn;
+
+/** What a run adds up to; equal for equal seeds. */
+function tally(run: ChaosRun): Record<string, unknown> {
+  const states = new Map<string, number>();
+  for (const d of run.deliveries) {
+    const state = (d.payload as { State?: { State?: string } } | undefined)?.State?.State;
+    if (d.acknowledged && state !== undefined) states.set(state, (states.get(state) ?? 0) + 1);
+  }
+  return {
+    succeeded: run.executions.filter((e) => e.status === 'SUCCEEDED').length,
+    failed: run.executions.filter((e) => e.status === 'FAILED').length,
+    acknowledged: run.deliveries.filter((d) => d.acknowledged).length,
+    acknowledgedByState: Object.fromEntries([...states].sort()),
+    answeredAfterSenderLeft: run.deliveries.filter((d) => d.answeredAfterSenderLeft).length,
+    deadLetters: run.deadLetters.length,
+    retriesExhausted: run.deadLetters.filter((b) => b.Failure.Kind === 'RetriesExhausted').length,
+    rejected: run.deadLetters.filter((b) => b.Failure.Kind === 'PermanentFailure').length,
+    receiverAttempts: run.deliveries.length,
+    receiverSaw: run.receiverSaw,
+    athenaThrottled: run.athenaThrottled,
+    apiThrottled: run.apiThrottled,
+    coldStarts: run.coldStarts,
+    twinSeconds: run.twinSeconds,
+  };
+}
+
+let run: ChaosRun;
+let replay: ChaosRun;
+
+// Real time is only a guard against a broken twin here: on a loaded machine two runs can take minutes.
+beforeAll(async () => {
+  run = await runChaos(SEED);
+  replay = await runChaos(SEED);
+  const t = tally(run);
+  process.stdout.write(
+    [
+      `chaos (CHAOS_SEED=${SEED}): ${QUERIES} queries over ${Number(t.twinSeconds).toFixed(1)} s of twin time`,
+      `  executions: ${t.succeeded} SUCCEEDED, ${t.failed} FAILED`,
+      `  callbacks the sender saw accepted: ${t.acknowledged} (${Object.entries(t.acknowledgedByState as object).map(([s, n]) => `${n} ${s}`).join(', ')})`,
+      `  dead-letter records: ${t.deadLetters} (${t.retriesExhausted} retries exhausted, ${t.rejected} rejected)`,
+      `  receiver attempts: ${t.receiverAttempts} (${Object.entries(run.receiverSaw).map(([k, n]) => `${n} ${k}`).join(', ')}); ${t.answeredAfterSenderLeft} answered 2xx after the sender's timeout`,
+      `  Athena throttled ${t.athenaThrottled} starts; the API throttled ${t.apiThrottled} submissions (retried by the client); ${t.coldStarts} Lambda cold starts`,
+      // One line, for .ci/e2e-under-load to compare with the run under load.
+      `chaos tally: ${JSON.stringify({ seed: SEED, ...t })}`,
+    ].join('\n') + '\n',
+  );
+}, REAL_TIME_GUARD_MS);
 
 describe('e2e: chaos', () => {
-  it(`ends each of ${QUERIES} queries with exactly one delivered callback or exactly one dead-letter record`, () => {
+  it(`ends each of ${QUERIES} queries with exactly one accepted callback or exactly one dead-letter record`, () => {
     // GIVEN chaotic receivers and a throttling Athena (beforeAll)
-    const acknowledged = new Map<string, number>();
-    for (const d of world.receiver.deliveries) {
-      const arn = (d.payload as { ExecutionArn?: string } | undefined)?.ExecutionArn;
-      if (d.acknowledged && arn !== undefined) acknowledged.set(arn, (acknowledged.get(arn) ?? 0) + 1);
-    }
-    const deadLettered = new Map<string, number>();
-    for (const body of world.twin.deadLetters.parsedBodies()) {
-      const arn = (body as { ExecutionArn: string }).ExecutionArn;
-      deadLettered.set(arn, (deadLettered.get(arn) ?? 0) + 1);
-    }
-
     // WHEN counted per execution
-    const outcomes = executions.map((e) => ({ e, delivered: acknowledged.get(e.executionArn) ?? 0, dead: deadLettered.get(e.executionArn) ?? 0 }));
-    const lost = outcomes.filter((o) => o.delivered + o.dead === 0);
-    const doubled = outcomes.filter((o) => o.delivered + o.dead > 1);
-    const states = new Map<string, number>();
-    for (const d of world.receiver.deliveries) {
-      const state = (d.payload as { State?: { State?: string } } | undefined)?.State?.State;
-      if (d.acknowledged && state !== undefined) states.set(state, (states.get(state) ?? 0) + 1);
-    }
-    const deadBodies = world.twin.deadLetters.parsedBodies() as { Failure: { Kind: string } }[];
-    process.stdout.write(
-      [
-        `chaos (CHAOS_SEED=${SEED}): ${QUERIES} queries in ${elapsedMs} ms`,
-        `  delivered callbacks: ${outcomes.filter((o) => o.delivered === 1).length} (${[...states].map(([s, n]) => `${n} ${s}`).join(', ')})`,
-        `  dead-letter records: ${outcomes.filter((o) => o.dead === 1).length} (${deadBodies.filter((b) => b.Failure.Kind === 'RetriesExhausted').length} retries exhausted, ${deadBodies.filter((b) => b.Failure.Kind === 'PermanentFailure').length} rejected)`,
-        `  lost: ${lost.length}, doubled: ${doubled.length}`,
-        `  receiver attempts: ${world.receiver.deliveries.length} (${Object.entries(receiverSaw).map(([k, n]) => `${n} ${k}`).join(', ')}), plus connections refused by down receivers`,
-        `  Athena throttled ${world.twin.athena.throttledStarts} starts; the API throttled ${apiThrottled} submissions (retried by the client); ${world.twin.lambda.coldStarts} Lambda cold starts`,
-      ].join('\n') + '\n',
-    );
+    const accepted = new Map<string, number>();
+    for (const d of run.deliveries) if (d.acknowledged && arnOf(d) !== undefined) accepted.set(arnOf(d)!, (accepted.get(arnOf(d)!) ?? 0) + 1);
+    const dead = new Map<string, number>();
+    for (const body of run.deadLetters) dead.set(body.ExecutionArn, (dead.get(body.ExecutionArn) ?? 0) + 1);
+    const outcomes = run.executions.map((e) => ({ arn: e.executionArn, accepted: accepted.get(e.executionArn) ?? 0, dead: dead.get(e.executionArn) ?? 0 }));
 
     // THEN
-    expect(executions).toHaveLength(QUERIES);
-    expect(lost.map((o) => o.e.executionArn)).toEqual([]);
-    expect(doubled.map((o) => o.e.executionArn)).toEqual([]);
+    expect(run.executions).toHaveLength(QUERIES);
+    expect(outcomes.filter((o) => o.accepted + o.dead === 0).map((o) => o.arn)).toEqual([]);
+    expect(outcomes.filter((o) => o.accepted + o.dead > 1).map((o) => o.arn)).toEqual([]);
   });
 
   it('ends every execution that delivered as SUCCEEDED and every dead-lettered one as CallbackDeliveryFailed', () => {
     // THEN
-    const deadArns = new Set(world.twin.deadLetters.parsedBodies().map((b) => (b as { ExecutionArn: string }).ExecutionArn));
-    for (const e of executions) {
+    const deadArns = new Set(run.deadLetters.map((b) => b.ExecutionArn));
+    for (const e of run.executions) {
       if (deadArns.has(e.executionArn)) expect([e.executionArn, e.status, e.error]).toEqual([e.executionArn, 'FAILED', 'CallbackDeliveryFailed']);
       else expect([e.executionArn, e.status]).toEqual([e.executionArn, 'SUCCEEDED']);
     }
@@ -130,8 +199,25 @@ describe('e2e: chaos', () => {
 
   it('dead-letters every query whose receiver was down for good', () => {
     // THEN
-    const down = executions.filter((e) => (e.input as { CallbackUrl: string }).CallbackUrl.includes(`:${downPort}/`));
-    const deadArns = new Set(world.twin.deadLetters.parsedBodies().map((b) => (b as { ExecutionArn: string }).ExecutionArn));
+    const down = run.executions.filter((e) => (e.input as { CallbackUrl: string }).CallbackUrl.includes(`:${run.downPort}/`));
+    const deadArns = new Set(run.deadLetters.map((b) => b.ExecutionArn));
     expect(down.filter((e) => !deadArns.has(e.executionArn))).toEqual([]);
+  });
+
+  it("sends one webhook-id per execution, and delivers again (or dead-letters) after every 2xx that came after the sender's timeout", () => {
+    // THEN every attempt for an execution carries its webhook-id
+    for (const d of run.deliveries) expect([d.path, d.webhookId]).toEqual([d.path, webhookIdFor(arnOf(d) ?? '')]);
+    // and a late 2xx is never the end of the story: a later attempt with the same webhook-id, or a dead-letter record
+    const deadArns = new Set(run.deadLetters.map((b) => b.ExecutionArn));
+    for (const late of run.deliveries.filter((d) => d.answeredAfterSenderLeft && (d.answeredStatus ?? 0) < 300)) {
+      const later = run.deliveries.filter((d) => d.webhookId === late.webhookId && d.receivedAt > late.receivedAt);
+      expect([late.path, later.length > 0 || deadArns.has(arnOf(late) ?? '')]).toEqual([late.path, true]);
+    }
+  });
+
+  it('counts the same when replayed with the same seed', () => {
+    // GIVEN a second run with CHAOS_SEED (beforeAll)
+    // THEN
+    expect(tally(replay)).toEqual(tally(run));
   });
 });

@@ -27,7 +27,7 @@ beforeAll(async () => {
   response = { status: sent.status, json: sent.json };
   const { executionArn } = sent.json as { executionArn: string };
   execution = await finished(world, executionArn);
-  delivery = await within(5_000, 'callback', world.receiver.waitFor((d) => d.acknowledged));
+  delivery = await within(60_000, 'callback', world.receiver.waitFor((d) => d.acknowledged));
   payload = delivery.payload as SucceededPayload;
 });
 
@@ -119,6 +119,6 @@ describe('e2e: happy path', () => {
     // THEN
     expect(sent.status).toBe(200);
     expect(record.status).toBe('SUCCEEDED');
-    await within(5_000, 'alias callback', world.receiver.waitFor((d) => d.path === '/alias' && d.acknowledged));
+    await within(60_000, 'alias callback', world.receiver.waitFor((d) => d.path === '/alias' && d.acknowledged));
   });
 });

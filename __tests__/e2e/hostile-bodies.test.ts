@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await within(20_000, 'executions to end', world.twin.stateMachine.whenIdle()).catch(() => undefined);
+  await within(60_000, 'executions to end', world.twin.stateMachine.whenIdle()).catch(() => undefined);
   await world?.close();
 });
 
@@ -71,7 +71,7 @@ describe('e2e: hostile bodies', () => {
     // THEN
     expect(record.error).not.toBe('States.DataLimitExceeded');
     expect(record.status).toBe('SUCCEEDED');
-    const delivery = await within(5_000, 'callback', world.receiver.waitFor((d) => d.path === '/near-limit'));
+    const delivery = await within(60_000, 'callback', world.receiver.waitFor((d) => d.path === '/near-limit'));
     expect((delivery.payload as { State: { State: string } }).State.State).toBe('SUCCEEDED');
   });
 

@@ -28,7 +28,7 @@ afterAll(async () => {
 async function outcomeOf(target: World, query: string, path: string): Promise<{ record: ExecutionRecord; delivery: ReceivedDelivery; payload: OutcomePayload }> {
   const executionArn = await target.submit(query, target.receiver.url(path));
   const record = await finished(target, executionArn);
-  const delivery = await within(5_000, `callback at ${path}`, target.receiver.waitFor((d) => d.path === path && d.acknowledged));
+  const delivery = await within(60_000, `callback at ${path}`, target.receiver.waitFor((d) => d.path === path && d.acknowledged));
   return { record, delivery, payload: delivery.payload as OutcomePayload };
 }
 
@@ -77,7 +77,7 @@ describe('e2e: query outcomes other than success', () => {
     // GIVEN a query that would run for minutes
     const executionArn = await world.submit('SELECT count(*) FROM range(1000000000000)', world.receiver.url('/cancelled'));
     const running = await within(
-      5_000,
+      60_000,
       'the query to run',
       new Promise<string>((resolve) => {
         const check = (): void => {
@@ -92,7 +92,7 @@ describe('e2e: query outcomes other than success', () => {
     // WHEN
     world.twin.athena.stopQueryExecution(running);
     const record = await finished(world, executionArn);
-    const delivery = await within(5_000, 'callback', world.receiver.waitFor((d) => d.path === '/cancelled' && d.acknowledged));
+    const delivery = await within(60_000, 'callback', world.receiver.waitFor((d) => d.path === '/cancelled' && d.acknowledged));
 
     // THEN
     expect(record.status).toBe('SUCCEEDED');

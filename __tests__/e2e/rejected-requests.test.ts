@@ -4,7 +4,7 @@
  * types (415) and unknown routes.
  */
 import { MAX_CALLBACK_URL_LENGTH } from '../../constructs/builders/api-contract';
-import { SAMPLE_QUERY, startWorld, type World } from './harness';
+import { SAMPLE_QUERY, startWorld, virtualClock, type World } from './harness';
 
 let world: World;
 const validBody = (): { Query: string; CallbackUrl: string } => ({ Query: SAMPLE_QUERY, CallbackUrl: world.receiver.url('/hook') });
@@ -122,19 +122,21 @@ describe('e2e: other refusals', () => {
 
 // Last in this file: it empties the stage's token bucket.
 describe('e2e: stage throttling', () => {
-  it("answers 429 Too Many Requests beyond the stage's synthesized burst limit", async () => {
-    // GIVEN the stage allows bursts of this many requests
-    const burst = world.twin.stack.artifacts.api.throttling?.burstLimit ?? 0;
+  it("lets exactly the synthesized burst limit through at one instant and answers 429 Too Many Requests beyond it", async () => {
+    // GIVEN the stage's bucket, full again after the earlier requests of this file (it refills at rateLimit per second)
+    const { burstLimit, rateLimit } = world.twin.stack.artifacts.api.throttling ?? { burstLimit: 0, rateLimit: 1 };
+    await virtualClock(world).advanceBy(Math.ceil(burstLimit / rateLimit) * 1000);
 
-    // WHEN four times as many arrive at once (the bucket refills while they arrive; on a loaded 2-core machine twice
-    // the burst could be absorbed by the refill alone)
-    const statuses = await Promise.all(
-      Array.from({ length: burst * 4 }, () => fetch(`${world.twin.stageUrl}/queries`, { method: 'POST', body: '{}' }).then((r) => r.status)),
-    );
+    // WHEN twice as many requests arrive at the same twin instant (sent one after another: the clock stands still
+    // while each is in flight, so no token is refilled between them)
+    const statuses: number[] = [];
+    for (let i = 0; i < burstLimit * 2; i++) {
+      statuses.push(await world.clock.track('burst request', () => fetch(`${world.twin.stageUrl}/queries`, { method: 'POST', body: '{}' }).then((r) => r.status)));
+    }
 
-    // THEN
-    expect(burst).toBeGreaterThan(0);
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
-    expect(statuses.filter((s) => s !== 429).length).toBeGreaterThanOrEqual(burst);
+    // THEN the first burstLimit pass the throttle (and are refused later, unsigned), the rest are throttled
+    expect(burstLimit).toBeGreaterThan(0);
+    expect(statuses.slice(0, burstLimit)).toEqual(Array(burstLimit).fill(403));
+    expect(statuses.slice(burstLimit)).toEqual(Array(burstLimit).fill(429));
   });
 });

@@ -8,10 +8,13 @@
  * itself polls Athena for `.sync` is not modelled, so on AWS ours waits that much longer.
  *
  * The sample waits in a 15 s Wait between polls, so its delay is where the query's end falls in that interval. Its
- * Wait runs at real scale (15 s of wall time) and its queries last T = 15 x (i + 0.5) / n seconds, spread evenly
- * over one interval, so its delays cover the whole range from 0 to 15 s.
+ * queries last T = 15 x (i + 0.5) / n seconds, spread evenly over one interval, so its delays cover the whole range
+ * from 0 to 15 s. The twin keeps wall-clock time here (a RealTimeClock), so the figures are real milliseconds; with
+ * --smoke it runs on a virtual clock instead (twin milliseconds: the sample's exact position in its interval, and 0
+ * for ours, whose real processing takes no twin time).
  */
 import { SAMPLE_QUERY, startWorld, within, type World } from '../../__tests__/e2e/harness';
+import { RealTimeClock, VirtualClock } from '../../twin/clock/twin-clock';
 import type { StateMachineRunner } from '../../twin/step-functions/state-machine-runner';
 import { SEED_POLL_SECONDS } from '../fixtures/seed-definition';
 import { row, type SectionReport } from '../report';
@@ -40,15 +43,16 @@ async function runPair(world: World, seed: StateMachineRunner, tag: string): Pro
 
 export async function callbackDelaySection(options: BenchOptions): Promise<SectionReport> {
   const samples = options.smoke ? 2 : 10;
-  // The sample's Wait at real scale; --smoke compresses it 100 times and scales its delays back.
-  const seedScale = options.smoke ? 0.01 : 1;
   const durationMs = new Map<string, number>();
-  const world = await startWorld({ athena: { timing: { minimumRunningMs: (q) => durationMs.get(q.Query) ?? 0 } } });
+  const world = await startWorld({
+    athena: { timing: { minimumRunningMs: (q) => durationMs.get(q.Query) ?? 0 } },
+    clock: options.smoke ? new VirtualClock() : new RealTimeClock(),
+  });
   const outputLocation = `s3://${world.twin.outputLocation.bucket}/${world.twin.outputLocation.prefix}`;
-  const seed = seedStateMachine({ athena: world.twin.athena, lambda: world.twin.lambda, workGroupOutputLocation: outputLocation, timeScale: seedScale });
+  const seed = seedStateMachine({ athena: world.twin.athena, lambda: world.twin.lambda, workGroupOutputLocation: outputLocation, clock: world.twin.clock });
   const succeededAt = new Map<string, number>();
   const stop = world.twin.athena.onStateChange((q) => {
-    if (q.Status.State === 'SUCCEEDED') succeededAt.set(q.Query, Date.now());
+    if (q.Status.State === 'SUCCEEDED') succeededAt.set(q.Query, world.twin.clock.now());
   });
   try {
     // The twin's first invocation creates a sandbox, assumes the presigner role and reads the signing secret; Lambda's
@@ -57,28 +61,28 @@ export async function callbackDelaySection(options: BenchOptions): Promise<Secti
     if ((await within(20_000, 'the warm-up', world.twin.stateMachine.waitFor(warmUp))).status !== 'SUCCEEDED') throw new Error('The warm-up query failed');
     const tags = Array.from({ length: samples }, (_, i) => `sample-${i}`);
     tags.forEach((tag, i) => {
-      const ms = ((SEED_POLL_SECONDS * (i + 0.5)) / samples) * 1000 * seedScale;
+      const ms = ((SEED_POLL_SECONDS * (i + 0.5)) / samples) * 1000;
       durationMs.set(`${SAMPLE_QUERY} -- ${tag} ours`, ms);
       durationMs.set(`${SAMPLE_QUERY} -- ${tag} seed`, ms);
     });
     await within(60_000, 'the callback-delay runs', Promise.all(tags.map((tag) => runPair(world, seed, tag))));
-    const delays = (design: Design, scaleBack: number): number[] =>
+    const delays = (design: Design): number[] =>
       tags.map((tag) => {
         const delivery = world.receiver.deliveries.find((d) => d.acknowledged && d.path === `/delay/${design}/${tag}`);
         const done = succeededAt.get(`${SAMPLE_QUERY} -- ${tag} ${design}`);
         if (delivery === undefined || done === undefined) throw new Error(`No callback for ${design} ${tag}: the benchmark measured a broken path`);
-        return (delivery.receivedAt - done) / scaleBack;
+        return delivery.receivedAt - done;
       });
-    const ours = delays('ours', 1);
-    const theirs = delays('seed', seedScale);
-    const note = options.smoke ? 'the sample compressed 1/100 with --smoke, scaled back' : undefined;
+    const ours = delays('ours');
+    const theirs = delays('seed');
+    const note = options.smoke ? 'twin milliseconds on a virtual clock with --smoke' : undefined;
     return {
       title: 'Callback delay',
       baseline:
         'the sample\'s state machine (bench/fixtures/seed-definition.ts) on the same twin: same Athena engine, same Lambda with our callbacker, ' +
         'started directly (its API is not part of the delay). Delay: real ms from the engine marking the query SUCCEEDED to the receiver having the ' +
-        `POST, ${samples} queries per design after one unmeasured warm-up query (the shared function's first invocation). The sample's 15 s Wait runs at real scale` +
-        `${options.smoke ? ' (compressed 1/100 with --smoke, its delays scaled back)' : ''}, with query durations spread evenly over one poll ` +
+        `POST, ${samples} queries per design after one unmeasured warm-up query (the shared function's first invocation). The twin keeps wall-clock time` +
+        `${options.smoke ? ' (with --smoke a virtual clock: twin milliseconds, in which the twin\'s own processing takes no time)' : ''}; query durations are spread evenly over one poll ` +
         'interval (T = 15 s x (i + 0.5) / n), so its delays sample the whole 0 to 15 s range (7.5 s on average for a random T). ' +
         'Ours resumes the moment the engine finishes: AWS\'s own poll interval for `.sync` integrations is NOT modelled, so on AWS our delay is ' +
         'longer by however long Step Functions takes to notice the query ended.',

@@ -17,7 +17,8 @@ import type { DeliveryRequest } from '../../handler/types';
 import { AthenaServiceError, type AthenaEngine, type StartQueryExecutionInput } from '../../twin/athena/athena-engine';
 import { LambdaFunctionError, type LambdaService } from '../../twin/lambda/lambda-sandbox';
 import { TaskError, type TaskHandler, type TaskJson } from '../../twin/step-functions/service-integrations';
-import { type RetryTiming, StateMachineRunner } from '../../twin/step-functions/state-machine-runner';
+import type { TwinClock } from '../../twin/clock/twin-clock';
+import { StateMachineRunner } from '../../twin/step-functions/state-machine-runner';
 import { TWIN_ACCOUNT_ID, TWIN_REGION } from '../../twin/twin';
 import { SEED_DEFINITION, SEED_STATE_NAMES, type SeedExecutionInput } from '../fixtures/seed-definition';
 import { requireInterpreterPolyfill } from './virtual-time';
@@ -31,10 +32,8 @@ export interface SeedMachineOptions {
   readonly lambda: LambdaService;
   /** The `primary` workgroup's result location (`s3://bucket/prefix/`). */
   readonly workGroupOutputLocation: string;
-  /** Seconds of real time per second of the Wait and the Lambda retries. */
-  readonly timeScale: number;
-  /** @default 'fixed-interval' */
-  readonly retryTiming?: RetryTiming;
+  /** The twin clock its Wait and retries keep time on: the one the engine and the function run on. */
+  readonly clock: TwinClock;
 }
 
 function asObject(value: TaskJson): Record<string, TaskJson> {
@@ -53,8 +52,7 @@ export function seedStateMachine(options: SeedMachineOptions): StateMachineRunne
     stateMachineArn: SEED_STATE_MACHINE_ARN,
     roleArn: SEED_ROLE_ARN,
     definition: JSON.stringify(SEED_DEFINITION),
-    timeScale: options.timeScale,
-    retryTiming: options.retryTiming,
+    clock: options.clock,
     taskHandlers: (executionArn): Record<string, TaskHandler> => ({
       [SEED_STATE_NAMES.startQuery]: async (input) => {
         const request = { ...asObject(input), ResultConfiguration: { OutputLocation: options.workGroupOutputLocation } } as unknown as StartQueryExecutionInput;
@@ -72,7 +70,7 @@ export function seedStateMachine(options: SeedMachineOptions): StateMachineRunne
         const payload = asObject(asObject(input).Payload);
         const request: DeliveryRequest = {
           ExecutionArn: executionArn,
-          ExecutionStartTime: (runner.describe(executionArn)?.startDate ?? new Date()).toISOString(),
+          ExecutionStartTime: (runner.describe(executionArn)?.startDate ?? new Date(options.clock.now())).toISOString(),
           CallbackUrl: String(asObject(payload.ApiRequest).CallbackUrl),
           QueryOutcome: { QueryExecution: asObject(payload.AthenaResult).QueryExecution as never },
         };

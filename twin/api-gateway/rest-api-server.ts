@@ -10,6 +10,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
 import { BodyTooLargeError, flatHeaders, listenLocally, readBody, type RunningServer } from '../wiring/http-util';
 import { RequestModel, validationErrorString } from './request-model';
 import { type StaticCredentials, verifySignature } from '../iam/sigv4-verifier';
@@ -36,6 +37,12 @@ export interface ApiGatewayOptions {
    * @default true
    */
   readonly throttling?: boolean;
+  /**
+   * The twin clock: request times and the throttling bucket's refill.
+   *
+   * @default the wall clock
+   */
+  readonly clock?: TwinClock;
 }
 
 /** A running API. */
@@ -64,19 +71,22 @@ const GATEWAY_RESPONSES: Readonly<Record<string, { status: number; message: stri
 /** The default template of every gateway response. */
 const DEFAULT_GATEWAY_TEMPLATE = '{"message":$context.error.messageString}';
 
+/** The stage's throttling: `burst` tokens, refilled at `rate` per second of twin time. */
 class TokenBucket {
   private tokens: number;
-  private last = Date.now();
+  private last: number;
 
   constructor(
     private readonly rate: number,
     private readonly burst: number,
+    private readonly clock: TwinClock,
   ) {
     this.tokens = burst;
+    this.last = clock.now();
   }
 
   take(): boolean {
-    const now = Date.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
     if (this.tokens < 1) return false;
@@ -99,17 +109,18 @@ function selects(pattern: string, value: string): boolean {
 /** Starts the API on 127.0.0.1. */
 export async function startApiGateway(options: ApiGatewayOptions): Promise<LocalApiGateway> {
   const accessLog: string[] = [];
+  const clock = options.clock ?? new RealTimeClock();
   const apiId = randomBytes(5).toString('hex');
   const models = new Map<ApiRouteArtifact, Map<string, RequestModel>>(
     options.api.routes.map((r) => [r, new Map(Object.entries(r.requestModels).map(([type, schema]) => [type, new RequestModel(schema)]))]),
   );
   const bucket =
-    options.throttling !== false && options.api.throttling !== undefined ? new TokenBucket(options.api.throttling.rateLimit, options.api.throttling.burstLimit) : undefined;
+    options.throttling !== false && options.api.throttling !== undefined ? new TokenBucket(options.api.throttling.rateLimit, options.api.throttling.burstLimit, clock) : undefined;
   const secretFor = (key: string): string | undefined => options.callers.find((c) => c.accessKeyId === key)?.secretAccessKey;
   const stagePrefix = `/${options.api.stageName}`;
 
   const server = http.createServer((req, res) => {
-    const started = Date.now();
+    const started = clock.now();
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const headers = flatHeaders(req);
@@ -168,7 +179,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       }
       if (bucket !== undefined && !bucket.take()) return gatewayResponse('THROTTLED');
       if (route.authorization === 'AWS_IAM') {
-        const verdict = await verifySignature({ method: req.method ?? '', url, headers, body }, { region: options.region, service: 'execute-api', secretFor });
+        const verdict = await verifySignature({ method: req.method ?? '', url, headers, body }, { region: options.region, service: 'execute-api', secretFor, now: clock.now() });
         if (!verdict.ok) return gatewayResponse(verdict.gatewayResponseType, verdict.gatewayResponseType === 'MISSING_AUTHENTICATION_TOKEN' ? undefined : verdict.message);
         const caller = options.callers.find((c) => c.accessKeyId === verdict.accessKeyId);
         context.identity = { ...(context.identity as TemplateContext), caller: verdict.accessKeyId, user: verdict.accessKeyId, accessKey: verdict.accessKeyId, userArn: caller?.userArn ?? '', accountId: options.accountId };
@@ -192,9 +203,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
         throw error;
       }
 
-      const integrationStarted = Date.now();
+      const integrationStarted = clock.now();
       const [backendStatus, backendBody] = invokeIntegration(route, integrationBody, options);
-      context.integration = { status: backendStatus, latency: Date.now() - integrationStarted, error: '' };
+      context.integration = { status: backendStatus, latency: clock.now() - integrationStarted, error: '' };
       const rules = route.integrationResponses;
       const rule = rules.find((r) => r.selectionPattern !== undefined && selects(r.selectionPattern, String(backendStatus))) ?? rules.find((r) => r.selectionPattern === undefined);
       if (rule === undefined) return gatewayResponse('DEFAULT_5XX');

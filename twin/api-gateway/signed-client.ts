@@ -2,6 +2,7 @@
  * A client of the query API that signs its requests with SigV4, as a real caller of an AWS_IAM method does.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
  */
+import type { TwinClock } from '../clock/twin-clock';
 import { signRequest, type StaticCredentials } from '../iam/sigv4-verifier';
 
 /** The API's answer. */
@@ -19,6 +20,13 @@ export interface ApiClientOptions {
   readonly stageUrl: string;
   readonly credentials: StaticCredentials;
   readonly region: string;
+  /**
+   * The twin's clock, when the caller is part of a twin run: requests are signed at twin time, each request is work
+   * in flight on the clock until its answer is read, and 429 backoff waits are twin time.
+   *
+   * @default the wall clock and Node's timers
+   */
+  readonly clock?: TwinClock;
 }
 
 /** Options of one call. */
@@ -29,10 +37,12 @@ export interface PostOptions {
   readonly contentType?: string;
   /** Changes the signed headers before sending (to test tampering). */
   readonly tamper?: (headers: Record<string, string>) => Record<string, string>;
-  /** @default new Date() */
+  /** @default now, on the client's clock */
   readonly signingDate?: Date;
   /** Retries a 429 answer up to this many times, with a short randomized backoff, like the AWS SDKs do. @default 0 */
   readonly retriesOn429?: number;
+  /** Uniform numbers in [0, 1) for the 429 backoff's jitter. @default Math.random */
+  readonly random?: () => number;
 }
 
 async function send(options: ApiClientOptions, body: string, post: PostOptions): Promise<ApiResponse> {
@@ -41,7 +51,7 @@ async function send(options: ApiClientOptions, body: string, post: PostOptions):
     { method: 'POST', url, headers: { 'content-type': post.contentType ?? 'application/json' }, body },
     options.credentials,
     { region: options.region, service: 'execute-api' },
-    post.signingDate,
+    post.signingDate ?? (options.clock === undefined ? undefined : new Date(options.clock.now())),
   );
   const headers = post.tamper === undefined ? signed : post.tamper({ ...signed });
   // fetch sets Host from the URL itself, which is what was signed.
@@ -60,9 +70,11 @@ async function send(options: ApiClientOptions, body: string, post: PostOptions):
 /** POSTs a body (an object is sent as JSON) to a route of the API, signed. */
 export async function postSigned(options: ApiClientOptions, body: unknown, post: PostOptions = {}): Promise<ApiResponse> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const clock = options.clock;
   for (let attempt = 0; ; attempt++) {
-    const response = await send(options, text, post);
+    const response = clock === undefined ? await send(options, text, post) : await clock.track(`API client: POST ${post.route ?? '/queries'}`, () => send(options, text, post));
     if (response.status !== 429 || attempt >= (post.retriesOn429 ?? 0)) return response;
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** Math.min(attempt, 5)));
+    const backoffMs = (post.random ?? Math.random)() * 20 * 2 ** Math.min(attempt, 5);
+    await (clock === undefined ? new Promise((resolve) => setTimeout(resolve, backoffMs)) : clock.sleep(backoffMs));
   }
 }

@@ -12,6 +12,7 @@ import { DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-ap
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
 import { type CsvCell, writeAthenaCsv } from './athena-csv';
 
 /** The request of StartQueryExecution, as the state machine's Parameters produce it. */
@@ -87,18 +88,28 @@ export interface AthenaEngineOptions {
    * @default - no quota
    */
   readonly activeQueryQuota?: number;
-  /** Fault injection: when it returns true, a start throws TooManyRequestsException ("Rate exceeded"). */
-  readonly throttle?: () => boolean;
   /**
-   * How long queries take: milliseconds a query stays QUEUED, and at least RUNNING, so progress is visible in demos
-   * and a benchmark can give queries a duration.
+   * Fault injection: when it returns true for a start (that the quota would let through), the start throws
+   * TooManyRequestsException.
+   */
+  readonly throttle?: (input: StartQueryExecutionInput) => boolean;
+  /**
+   * How long queries take, in twin time: milliseconds a query stays QUEUED, and at least RUNNING, so progress is
+   * visible in demos and tests and benchmarks can give queries a duration.
    *
    * @default 0 for both
    */
   readonly timing?: QueryTiming;
+  /**
+   * The twin clock: timestamps, the QUEUED and RUNNING durations, and what counts as active for the quota. DuckDB's
+   * own work is real work in flight on it (on a virtual clock it takes no twin time).
+   *
+   * @default the wall clock
+   */
+  readonly clock?: TwinClock;
 }
 
-/** Milliseconds a query spends QUEUED and RUNNING. */
+/** Milliseconds of twin time a query spends QUEUED and RUNNING. */
 export interface QueryTiming {
   /** Milliseconds between the start and RUNNING. @default 0 */
   readonly queuedMs?: number;
@@ -162,13 +173,16 @@ export class AthenaEngine {
   throttledStarts = 0;
   /** The most queries QUEUED or RUNNING at the same time so far. */
   peakActiveQueries = 0;
+  private readonly clock: TwinClock;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly options: AthenaEngineOptions,
     /** The tables loaded, in load order. */
     readonly tables: readonly LoadedTable[],
-  ) {}
+  ) {
+    this.clock = options.clock ?? new RealTimeClock();
+  }
 
   /** Creates the engine, loads the tables, then seals DuckDB against file, network and extension access. */
   static async create(options: AthenaEngineOptions): Promise<AthenaEngine> {
@@ -244,7 +258,7 @@ export class AthenaEngine {
       );
     }
     const quota = this.options.activeQueryQuota;
-    if ((quota !== undefined && this.activeCount() >= quota) || this.options.throttle?.() === true) {
+    if ((quota !== undefined && this.activeCount() >= quota) || this.options.throttle?.(input) === true) {
       this.throttledStarts += 1;
       throw new AthenaServiceError(
         'TooManyRequestsException',
@@ -268,7 +282,7 @@ export class AthenaEngine {
         ResultConfiguration: { OutputLocation: `${prefix}${id}.csv` },
         ...(input.QueryExecutionContext !== undefined && { QueryExecutionContext: input.QueryExecutionContext }),
         EngineVersion: { SelectedEngineVersion: 'AUTO', EffectiveEngineVersion: 'Athena engine version 3' },
-        Status: { State: 'QUEUED', SubmissionDateTime: Date.now() },
+        Status: { State: 'QUEUED', SubmissionDateTime: this.clock.now() },
       },
       token,
       done,
@@ -279,7 +293,7 @@ export class AthenaEngine {
     this.peakActiveQueries = Math.max(this.peakActiveQueries, this.activeCount());
     if (token !== undefined) this.tokens.set(token, id);
     for (const listener of this.listeners) listener(execution.queryExecution);
-    setTimeout(() => void this.run(execution), this.options.timing?.queuedMs ?? 0);
+    this.clock.setTimeout(() => void this.run(execution), this.options.timing?.queuedMs ?? 0);
     return { QueryExecutionId: id };
   }
 
@@ -310,30 +324,54 @@ export class AthenaEngine {
     if (state !== 'QUEUED' && state !== 'RUNNING') return;
     execution.cancelRequested = true;
     execution.connection?.interrupt();
-    if (state === 'QUEUED') this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
+    if (state === 'QUEUED') this.update(execution, { State: 'CANCELLED', CompletionDateTime: this.clock.now() });
   }
 
   /** Runs SQL directly and returns the rows as the result file would hold them; for comparing answers in tests. */
   async directAnswer(sql: string): Promise<{ columns: string[]; rows: CsvCell[][] }> {
-    const connection = await this.instance.connect();
+    return this.clock.track('Athena: direct answer', async () => {
+      const connection = await this.instance.connect();
+      try {
+        await connection.run('USE awsdatacatalog');
+        const reader = await connection.runAndReadAll(sql);
+        return { columns: reader.columnNames(), rows: reader.getRows().map((row) => row.map(cellText)) };
+      } finally {
+        connection.closeSync();
+      }
+    });
+  }
+
+  /**
+   * Runs a query. DuckDB and the result write are real work in flight on the clock; the rest of the minimum RUNNING
+   * time is a wait on it.
+   */
+  private async run(execution: Execution): Promise<void> {
+    if (execution.queryExecution.Status.State !== 'QUEUED') return;
+    const label = `Athena: query ${execution.queryExecution.QueryExecutionId}`;
+    let work = this.clock.begin(label);
     try {
-      await connection.run('USE awsdatacatalog');
-      const reader = await connection.runAndReadAll(sql);
-      return { columns: reader.columnNames(), rows: reader.getRows().map((row) => row.map(cellText)) };
+      await this.execute(execution, async (ms) => {
+        work.end();
+        try {
+          await this.clock.sleep(ms);
+        } finally {
+          work = this.clock.begin(label);
+        }
+      });
     } finally {
-      connection.closeSync();
+      work.end();
     }
   }
 
-  private async run(execution: Execution): Promise<void> {
-    if (execution.queryExecution.Status.State !== 'QUEUED') return;
+  private async execute(execution: Execution, wait: (ms: number) => Promise<void>): Promise<void> {
     const qe = execution.queryExecution;
-    const runningSince = Date.now();
+    const runningSince = this.clock.now();
     this.update(execution, { State: 'RUNNING' });
+    const cancelled = (): void => this.update(execution, { State: 'CANCELLED', CompletionDateTime: this.clock.now() });
     const fail = (reason: string): void => {
       this.update(execution, {
         State: 'FAILED',
-        CompletionDateTime: Date.now(),
+        CompletionDateTime: this.clock.now(),
         StateChangeReason: reason,
         // ErrorCategory 2 is USER. https://docs.aws.amazon.com/athena/latest/APIReference/API_AthenaError.html
         AthenaError: { ErrorCategory: 2, Retryable: false, ErrorMessage: reason },
@@ -361,16 +399,15 @@ export class AthenaEngine {
         return fail(`Insufficient permissions to execute the query. Only SELECT queries are allowed for this role (statement type ${StatementType[prepared.statementType]}).`);
       }
       // A stop that came while connecting had no connection to interrupt.
-      if (execution.cancelRequested) return this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
-      const started = Date.now();
+      if (execution.cancelRequested) return cancelled();
       const reader = await prepared.runAndReadAll();
       const columns = reader.columnNames();
       const rows = reader.getRows().map((row) => row.map(cellText));
-      const engineMillis = Date.now() - started;
       const minimum = this.options.timing?.minimumRunningMs ?? 0;
-      const remaining = (typeof minimum === 'function' ? minimum(qe) : minimum) - (Date.now() - runningSince);
-      if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
-      if (execution.cancelRequested) return this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
+      const remaining = (typeof minimum === 'function' ? minimum(qe) : minimum) - (this.clock.now() - runningSince);
+      if (remaining > 0) await wait(remaining);
+      if (execution.cancelRequested) return cancelled();
+      const engineMillis = this.clock.now() - runningSince;
       const location = /^s3:\/\/([^/]+)\/(.+)$/.exec(qe.ResultConfiguration.OutputLocation);
       if (location === null) return fail(`Invalid OutputLocation ${qe.ResultConfiguration.OutputLocation}`);
       try {
@@ -378,7 +415,7 @@ export class AthenaEngine {
       } catch (error) {
         return fail(`Unable to write query results to ${qe.ResultConfiguration.OutputLocation}: ${(error as Error).name}: ${(error as Error).message}`);
       }
-      const completed = Date.now();
+      const completed = this.clock.now();
       this.update(
         execution,
         { State: 'SUCCEEDED', CompletionDateTime: completed },
@@ -389,12 +426,12 @@ export class AthenaEngine {
           QueryQueueTimeInMillis: runningSince - qe.Status.SubmissionDateTime,
           ServicePreProcessingTimeInMillis: 0,
           QueryPlanningTimeInMillis: 0,
-          ServiceProcessingTimeInMillis: completed - started - engineMillis,
+          ServiceProcessingTimeInMillis: completed - runningSince - engineMillis,
           ResultReuseInformation: { ReusedPreviousResult: false },
         },
       );
     } catch (error) {
-      if (execution.cancelRequested) return this.update(execution, { State: 'CANCELLED', CompletionDateTime: Date.now() });
+      if (execution.cancelRequested) return cancelled();
       fail(error instanceof Error ? error.message : String(error));
     } finally {
       execution.connection = undefined;

@@ -7,14 +7,23 @@
  * (a view of the real one whose `env` is the function's environment), its own `console` (lines go to the function's
  * log), and a `require` that hands out Node's built-ins, except that `https` trusts the twin's local CA the way
  * NODE_EXTRA_CA_CERTS would. Nothing global is changed, so twins and tests can run side by side in one process.
+ *
+ * Time inside the sandbox is the twin clock's: the bundle's `setTimeout`, `setInterval`, `Date` and
+ * `AbortSignal.timeout` are the clock's (its POST timeouts and Retry-After waits are twin seconds), as is the
+ * invocation timeout. Its real I/O (`http`, `https`, `fs`, `dns`, `setImmediate`) is registered with the clock as
+ * work in flight, so a virtual clock stands still while the function talks to S3, STS or a receiver (see
+ * twin/clock/twin-clock.ts and tracked-io.ts).
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import * as vm from 'node:vm';
+import { RealTimeClock, type TwinClock, type TwinTimer } from '../clock/twin-clock';
+import { CLOCK_GLOBALS, clockGlobals, trackedAsyncModule, trackedHttp } from './tracked-io';
 
 /** What the sandbox needs to know about the function. */
 export interface LambdaFunctionSpec {
@@ -42,6 +51,12 @@ export interface LambdaServiceOptions {
   readonly maxSandboxes?: number;
   /** Receives each line the function logs. */
   readonly onLog?: (line: string) => void;
+  /**
+   * The twin clock: the invocation timeout, `context.getRemainingTimeInMillis()` and the function's own timers.
+   *
+   * @default the wall clock
+   */
+  readonly clock?: TwinClock;
 }
 
 /**
@@ -80,10 +95,14 @@ type ModuleWrapper = (
   dirname: string,
   process: NodeJS.Process,
   console: Console,
+  ...timers: unknown[]
 ) => void;
 
 /** Parameters the bundle's own code sees in place of the globals of the same names. */
-const WRAPPER_PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname', 'process', 'console'];
+const WRAPPER_PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname', 'process', 'console', ...CLOCK_GLOBALS];
+
+/** Modules whose asynchronous calls are registered with the clock as work in flight. */
+const TRACKED_ASYNC_MODULES = ['fs', 'fs/promises', 'dns', 'dns/promises'];
 
 function withCa(extra: readonly string[]): typeof https {
   if (extra.length === 0) return https;
@@ -138,7 +157,9 @@ export class LambdaService {
   private readonly sandboxes: Sandbox[] = [];
   private readonly waiting: ((sandbox: Sandbox) => void)[] = [];
   private readonly maxSandboxes: number;
-  private readonly httpsWithCa: typeof https;
+  private readonly https: typeof https;
+  private readonly http: typeof http;
+  private readonly clock: TwinClock;
   private readonly logs: string[] = [];
   /** Sandboxes created so far (cold starts). */
   coldStarts = 0;
@@ -154,7 +175,9 @@ export class LambdaService {
     // Compiled once; each sandbox runs the wrapper again and so gets fresh module state.
     this.wrapper = new vm.Script(`(function (${WRAPPER_PARAMETERS.join(', ')}) {${source}\n})`, { filename: this.file }).runInThisContext() as ModuleWrapper;
     this.maxSandboxes = options.maxSandboxes ?? 8;
-    this.httpsWithCa = withCa(options.extraCaCertificates ?? []);
+    this.clock = options.clock ?? new RealTimeClock();
+    this.https = trackedHttp(withCa(options.extraCaCertificates ?? []), this.clock, `Lambda ${spec.functionName}`);
+    this.http = trackedHttp(http, this.clock, `Lambda ${spec.functionName}`);
   }
 
   /** Every line logged by the function so far. */
@@ -172,14 +195,28 @@ export class LambdaService {
     const nodeRequire = createRequire(this.file);
     const sandboxRequire = Object.assign(
       (id: string): unknown => {
-        if (id === 'https' || id === 'node:https') return this.httpsWithCa;
-        if (id === 'process' || id === 'node:process') return sandboxProc;
+        const name = id.replace(/^node:/, '');
+        if (name === 'https') return this.https;
+        if (name === 'http') return this.http;
+        if (name === 'process') return sandboxProc;
+        if (TRACKED_ASYNC_MODULES.includes(name)) return trackedAsyncModule(nodeRequire(id) as object, this.clock, `Lambda ${this.spec.functionName}: ${name}`);
         return nodeRequire(id);
       },
       { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: undefined, extensions: nodeRequire.extensions },
     ) as NodeJS.Require;
     const module = { exports: {} as Record<string, unknown> };
-    this.wrapper.call(module.exports, module.exports, sandboxRequire, module, this.file, path.dirname(this.file), sandboxProc, sandboxConsole(this.spec.functionName, log));
+    const globals = clockGlobals(this.clock, `Lambda ${this.spec.functionName}`);
+    this.wrapper.call(
+      module.exports,
+      module.exports,
+      sandboxRequire,
+      module,
+      this.file,
+      path.dirname(this.file),
+      sandboxProc,
+      sandboxConsole(this.spec.functionName, log),
+      ...CLOCK_GLOBALS.map((name) => globals[name]),
+    );
     const handler = module.exports[this.exportName];
     if (typeof handler !== 'function') throw new Error(`${this.file} does not export a function named ${this.exportName}`);
     this.coldStarts += 1;
@@ -220,7 +257,7 @@ export class LambdaService {
     const payload = JSON.parse(JSON.stringify(event)) as unknown;
     const sandbox = await this.acquire();
     const requestId = randomUUID();
-    const deadline = Date.now() + this.spec.timeoutSeconds * 1000;
+    const deadline = this.clock.now() + this.spec.timeoutSeconds * 1000;
     const context = {
       functionName: this.spec.functionName,
       functionVersion: '$LATEST',
@@ -230,13 +267,13 @@ export class LambdaService {
       logGroupName: `/aws/lambda/${this.spec.functionName}`,
       logStreamName: `twin/[$LATEST]${requestId.replace(/-/g, '')}`,
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - this.clock.now()),
     };
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TwinTimer | undefined;
     let timedOut = false;
     try {
       const timeout = new Promise<never>((_, rejectTimeout) => {
-        timer = setTimeout(() => {
+        timer = this.clock.setTimeout(() => {
           timedOut = true;
           rejectTimeout(
             new LambdaFunctionError('Sandbox.Timedout', `RequestId: ${requestId} Error: Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`, []),
@@ -254,7 +291,7 @@ export class LambdaService {
       const trace = typeof e.stack === 'string' ? e.stack.split('\n') : [];
       throw new LambdaFunctionError(errorType, errorMessage, trace);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.release(sandbox, timedOut);
     }
   }

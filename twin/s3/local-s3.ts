@@ -16,6 +16,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
 import type { StaticCredentials } from '../iam/sigv4-verifier';
 
 /** What a request does, as far as the guard cares. */
@@ -88,8 +89,12 @@ function errorXml(code: string, message: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${randomUUID()}</RequestId></Error>`;
 }
 
-/** Starts s3rver on 127.0.0.1 with the given buckets, in a temporary directory removed on close. */
-export async function startLocalS3(buckets: readonly string[]): Promise<LocalS3> {
+/**
+ * Starts s3rver on 127.0.0.1 with the given buckets, in a temporary directory removed on close. Session expirations
+ * are checked on `clock`; s3rver itself checks a presigned URL's expiry against the wall clock (it accepts URLs
+ * dated in its future, so a virtual clock ahead of the wall clock does not break downloads).
+ */
+export async function startLocalS3(buckets: readonly string[], clock: TwinClock = new RealTimeClock()): Promise<LocalS3> {
   // The package ships no type declarations; the constructor and key registry are typed above.
   const S3rver = require('@20minutes/s3rver') as S3rverConstructor;
   const registry = require('@20minutes/s3rver/lib/models/account') as AwsAccountRegistry;
@@ -115,7 +120,7 @@ export async function startLocalS3(buckets: readonly string[]): Promise<LocalS3>
     if (grant.credentials.sessionToken !== undefined && sessionToken !== grant.credentials.sessionToken) {
       return refuse(403, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
     }
-    if (grant.expiration !== undefined && grant.expiration.getTime() <= Date.now()) {
+    if (grant.expiration !== undefined && grant.expiration.getTime() <= clock.now()) {
       return refuse(400, 'ExpiredToken', 'The provided token has expired.');
     }
     const [bucket = '', ...keyParts] = ctx.path.split('/').slice(1).map(decodeURIComponent);

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
 import { flatHeaders, listenLocally, readBody, type RunningServer } from '../wiring/http-util';
 import { type StaticCredentials, verifySignature } from '../iam/sigv4-verifier';
 
@@ -21,6 +22,8 @@ export interface LocalSecretsManagerOptions {
   /** The only principal allowed to read (the function's execution role). */
   readonly caller: StaticCredentials & { readonly assumedRoleArn: string };
   readonly secrets: readonly LocalSecret[];
+  /** The twin clock: signature dates. @default the wall clock */
+  readonly clock?: TwinClock;
 }
 
 /** A running local Secrets Manager. */
@@ -35,6 +38,7 @@ export interface LocalSecretsManager {
 /** Starts the service on 127.0.0.1. */
 export async function startLocalSecretsManager(options: LocalSecretsManagerOptions): Promise<LocalSecretsManager> {
   const requests: string[] = [];
+  const clock = options.clock ?? new RealTimeClock();
   const server = http.createServer((req, res) => {
     const answer = (status: number, body: object): void => {
       res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': randomUUID() });
@@ -45,7 +49,7 @@ export async function startLocalSecretsManager(options: LocalSecretsManagerOptio
         const headers = flatHeaders(req);
         const verdict = await verifySignature(
           { method: req.method ?? 'POST', url: new URL(req.url ?? '/', 'http://127.0.0.1'), headers, body },
-          { region: options.region, service: 'secretsmanager', secretFor: (key) => (key === options.caller.accessKeyId ? options.caller.secretAccessKey : undefined) },
+          { region: options.region, service: 'secretsmanager', secretFor: (key) => (key === options.caller.accessKeyId ? options.caller.secretAccessKey : undefined), now: clock.now() },
         );
         if (!verdict.ok) return answer(400, { __type: verdict.errorType, message: verdict.message });
         if (headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
@@ -61,7 +65,7 @@ export async function startLocalSecretsManager(options: LocalSecretsManagerOptio
           VersionId: '00000000-0000-4000-8000-000000000001',
           SecretString: secret.secretString,
           VersionStages: ['AWSCURRENT'],
-          CreatedDate: Math.floor(Date.now() / 1000),
+          CreatedDate: Math.floor(clock.now() / 1000),
         });
       })
       .catch((error: unknown) => answer(500, { __type: 'InternalServiceError', message: error instanceof Error ? error.message : String(error) }));

@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { DeadLetterMessage, DeadLetterSource } from '../../redrive/redrive';
+import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
 
 /** One message in the queue. */
 export interface DeadLetterRecord {
@@ -44,7 +45,11 @@ export class DeadLetterStore implements DeadLetterSource {
   /** Received and not yet acknowledged: invisible to the next receive, as SQS's visibility timeout makes them. */
   private readonly inFlight = new Set<string>();
 
-  constructor(readonly queueUrl: string) {}
+  /** @param clock the twin clock that dates messages (SentTimestamp); the wall clock by default */
+  constructor(
+    readonly queueUrl: string,
+    private readonly clock: TwinClock = new RealTimeClock(),
+  ) {}
 
   /** Every message sent, in order. */
   get records(): readonly DeadLetterRecord[] {
@@ -93,7 +98,7 @@ export class DeadLetterStore implements DeadLetterSource {
       MessageId: randomUUID(),
       MD5OfMessageBody: createHash('md5').update(body, 'utf8').digest('hex'),
       Body: body,
-      SentTimestamp: Date.now(),
+      SentTimestamp: this.clock.now(),
     };
     this.messages.push(record);
     return { MessageId: record.MessageId, MD5OfMessageBody: record.MD5OfMessageBody, SdkResponseMetadata: { RequestId: randomUUID() } };

@@ -4,14 +4,15 @@
  * the way Step Functions bills them (every state entered, every retry).
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  *
- * Waits and retry intervals are compressed through the interpreter's overrides (each second of the definition
- * becomes `timeScale` seconds); the definition itself is never edited. The override is one interval per retrier, so by
- * default every retry waits its IntervalSeconds; `retryTiming: 'backoff-and-jitter'` computes each wait as Step
- * Functions does instead (see {@link RetryTiming}).
+ * Time is the twin clock's (twin/clock/twin-clock.ts): the interpreter is loaded on it (interpreter.ts), so Wait
+ * states, retry backoff with its jitter, TimeoutSeconds and every timestamp are exact twin seconds, and the definition
+ * itself is never edited beyond the equivalences of {@link normaliseForInterpreter}.
  */
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
-import type { TaskHandler, TaskHandlerFactory, TaskJson } from './service-integrations';
+import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
+import { interpreterOn } from './interpreter';
+import type { TaskHandlerFactory, TaskJson } from './service-integrations';
 
 /** An event of the interpreter's log. */
 export type ExecutionEvent = {
@@ -60,20 +61,6 @@ export class StepFunctionsError extends Error {
   }
 }
 
-/**
- * How retry waits are timed, before `timeScale` compresses them.
- *
- * - `fixed-interval`: every retry by a retrier waits its IntervalSeconds. The interpreter takes one override per
- *   retrier, so BackoffRate, MaxDelaySeconds and JitterStrategy are not applied.
- * - `backoff-and-jitter`: retry n (from 0) of a retrier waits IntervalSeconds x BackoffRate^n, capped at
- *   MaxDelaySeconds, and with JitterStrategy FULL a uniformly random part of that, from 0 to all of it, as Step
- *   Functions documents (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). The wait
- *   is computed when the state's Task handler throws and handed to the interpreter as that retrier's override for the
- *   retry that follows. Counts restart when the handler succeeds or an error is not retried. Errors raised by the
- *   interpreter itself (a Task's `States.Timeout`) are not seen by the handler; their retries keep the fixed interval.
- */
-export type RetryTiming = 'fixed-interval' | 'backoff-and-jitter';
-
 /** Options of {@link StateMachineRunner}. */
 export interface StateMachineRunnerOptions {
   readonly stateMachineArn: string;
@@ -83,20 +70,13 @@ export interface StateMachineRunnerOptions {
   /** Makes, for each execution, a handler for every Task state by state name. */
   readonly taskHandlers: TaskHandlerFactory;
   /**
-   * Seconds of real time per second of the definition's waits and retry intervals.
+   * The twin clock the executions keep time on.
    *
-   * @default 0.001 (a 5 s retry interval becomes 5 ms)
+   * @default the wall clock (a {@link RealTimeClock})
    */
-  readonly timeScale?: number;
+  readonly clock?: TwinClock;
   /**
-   * How retry waits are timed.
-   *
-   * @default 'fixed-interval'
-   */
-  readonly retryTiming?: RetryTiming;
-  /**
-   * Uniform numbers in [0, 1) for FULL jitter (with `retryTiming: 'backoff-and-jitter'`); a seeded generator makes
-   * a run repeatable.
+   * Uniform numbers in [0, 1) for the FULL jitter of retries; a seeded generator makes a run repeatable.
    *
    * @default Math.random
    */
@@ -108,43 +88,6 @@ export const MAX_PAYLOAD_BYTES = 262144;
 
 /** https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html#StepFunctions-StartExecution-request-name */
 const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
-
-/** A Retry rule as the definition states it; absent fields take the States Language defaults. */
-interface DefinitionRetrier {
-  readonly ErrorEquals: readonly string[];
-  readonly IntervalSeconds?: number;
-  readonly MaxAttempts?: number;
-  readonly BackoffRate?: number;
-  readonly MaxDelaySeconds?: number;
-  readonly JitterStrategy?: 'FULL' | 'NONE';
-}
-
-interface DefinitionState {
-  readonly Type: string;
-  readonly Retry?: readonly DefinitionRetrier[];
-  readonly Seconds?: number;
-}
-
-/** States Language defaults of a retrier. https://states-language.net/spec.html#retrying-after-error */
-const RETRIER_DEFAULTS = { IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 } as const;
-
-/**
- * Seconds Step Functions waits before retry `attempt` (0 for the first retry) of a retrier: IntervalSeconds x
- * BackoffRate^attempt, capped at MaxDelaySeconds, and with JitterStrategy FULL a uniformly random part of that.
- */
-export function retryDelaySeconds(retrier: Omit<DefinitionRetrier, 'ErrorEquals'>, attempt: number, random: () => number = Math.random): number {
-  const backoff = (retrier.IntervalSeconds ?? RETRIER_DEFAULTS.IntervalSeconds) * (retrier.BackoffRate ?? RETRIER_DEFAULTS.BackoffRate) ** attempt;
-  const capped = retrier.MaxDelaySeconds === undefined ? backoff : Math.min(backoff, retrier.MaxDelaySeconds);
-  return retrier.JitterStrategy === 'FULL' ? random() * capped : capped;
-}
-
-/** The index of the retrier that takes the error, as the interpreter picks it (the first that names it), or -1. */
-function retrierFor(retriers: readonly DefinitionRetrier[], error: unknown): number {
-  const { name, isRetryable } = (error ?? {}) as { name?: unknown; isRetryable?: unknown };
-  if (isRetryable === false) return -1;
-  // Errors thrown by a Task handler are never States.Timeout, so States.TaskFailed takes them all, as States.ALL does.
-  return retriers.findIndex((r) => r.ErrorEquals.some((e) => e === 'States.ALL' || e === 'States.TaskFailed' || e === name));
-}
 
 /**
  * Works around an interpreter bug without changing what the definition means.
@@ -186,13 +129,13 @@ export function countTransitions(events: readonly ExecutionEvent[]): number {
 /** The local Step Functions state machine. */
 export class StateMachineRunner {
   private readonly machine: StateMachine;
-  private readonly states: Readonly<Record<string, DefinitionState>>;
+  private readonly clock: TwinClock;
   private readonly records = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, Promise<ExecutionRecord>>();
   private readonly aborts = new Map<string, () => void>();
   private readonly endListeners = new Set<(record: ExecutionRecord) => void>();
-  private readonly retryIntervalOverrides: Record<string, number[]> = {};
-  private readonly waitTimeOverrides: Record<string, number> = {};
+  /** Set by abortAll: executions that have not begun yet are stopped as soon as they begin. */
+  private aborting = false;
   readonly name: string;
   /** The equivalences applied for the interpreter (see {@link normaliseForInterpreter}). */
   readonly interpreterWorkarounds: readonly string[];
@@ -201,16 +144,11 @@ export class StateMachineRunner {
     const synthesized = JSON.parse(options.definition) as StateMachineDefinition;
     const { definition, changes } = normaliseForInterpreter(synthesized);
     this.interpreterWorkarounds = changes;
-    this.states = definition.States as unknown as Record<string, DefinitionState>;
+    this.clock = options.clock ?? new RealTimeClock();
+    const { StateMachine: Machine } = interpreterOn(this.clock, options.random);
     // Validated once here (asl-validator is slow), with ARN and path checks on, as Step Functions validates on create.
-    this.machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+    this.machine = new Machine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
     this.name = options.stateMachineArn.split(':').pop() ?? '';
-    const scale = options.timeScale ?? 0.001;
-    for (const [name, state] of Object.entries(this.states)) {
-      // Defaults from the States Language spec: IntervalSeconds 1. https://states-language.net/spec.html#retrying-after-error
-      if (state.Retry !== undefined) this.retryIntervalOverrides[name] = state.Retry.map((r) => Math.round((r.IntervalSeconds ?? 1) * 1000 * scale));
-      if (state.Type === 'Wait') this.waitTimeOverrides[name] = Math.round((state.Seconds ?? 0) * 1000 * scale);
-    }
   }
 
   /** Every execution so far, in start order. */
@@ -239,6 +177,7 @@ export class StateMachineRunner {
 
   /** Stops every running execution (StopExecution); they end ABORTED. */
   async abortAll(): Promise<void> {
+    this.aborting = true;
     for (const abort of this.aborts.values()) abort();
     await this.whenIdle();
   }
@@ -283,55 +222,17 @@ export class StateMachineRunner {
       if (existing.status === 'RUNNING' && existing.inputText === inputText) return { executionArn, startDate: existing.startDate.getTime() / 1000 };
       throw new StepFunctionsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const record: ExecutionRecord = { executionArn, name, inputText, input, startDate: new Date(), status: 'RUNNING', events: [], payloadLimitViolations: [] };
+    const record: ExecutionRecord = { executionArn, name, inputText, input, startDate: new Date(this.clock.now()), status: 'RUNNING', events: [], payloadLimitViolations: [] };
     this.records.set(executionArn, record);
-    this.running.set(executionArn, this.execute(record));
+    // The execution begins at the same twin instant, as its own event once the caller's request is answered: on the
+    // virtual clock, executions started together then run one after another in the order they were started.
+    this.running.set(executionArn, new Promise((resolve) => this.clock.setTimeout(() => resolve(this.execute(record)), 0)));
     return { executionArn, startDate: record.startDate.getTime() / 1000 };
   }
 
-  /**
-   * Wraps each handler of a state with Retry so that, when it throws an error a retrier takes, the retrier's override
-   * holds the backoff-and-jitter wait of the retry that follows (see {@link RetryTiming}). One per execution.
-   */
-  private withBackoff(handlers: Record<string, TaskHandler>, overrides: Record<string, number[]>): Record<string, TaskHandler> {
-    const scale = this.options.timeScale ?? 0.001;
-    const random = this.options.random ?? Math.random;
-    return Object.fromEntries(
-      Object.entries(handlers).map(([name, handler]) => {
-        const retriers = this.states[name]?.Retry;
-        if (retriers === undefined) return [name, handler];
-        const attempts = retriers.map(() => 0);
-        const wrapped: TaskHandler = async (input) => {
-          try {
-            const result = await handler(input);
-            attempts.fill(0);
-            return result;
-          } catch (error) {
-            const index = retrierFor(retriers, error);
-            if (index === -1 || attempts[index] >= (retriers[index].MaxAttempts ?? RETRIER_DEFAULTS.MaxAttempts)) {
-              attempts.fill(0);
-            } else {
-              overrides[name][index] = Math.round(retryDelaySeconds(retriers[index], attempts[index], random) * 1000 * scale);
-              attempts[index] += 1;
-            }
-            throw error;
-          }
-        };
-        return [name, wrapped];
-      }),
-    );
-  }
-
   private async execute(record: ExecutionRecord): Promise<ExecutionRecord> {
-    let taskResourceLocalHandlers = this.options.taskHandlers(record.executionArn);
-    let retryIntervalOverrides = this.retryIntervalOverrides;
-    if (this.options.retryTiming === 'backoff-and-jitter') {
-      // This execution's own overrides: another execution's retry must not change the wait of this one.
-      retryIntervalOverrides = Object.fromEntries(Object.entries(this.retryIntervalOverrides).map(([name, intervals]) => [name, [...intervals]]));
-      taskResourceLocalHandlers = this.withBackoff(taskResourceLocalHandlers, retryIntervalOverrides);
-    }
     const execution = this.machine.run(record.input, {
-      overrides: { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides: this.waitTimeOverrides },
+      overrides: { taskResourceLocalHandlers: this.options.taskHandlers(record.executionArn) },
       // The interpreter fills in Execution.Input and StartTime; the rest of the context object comes from here.
       // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
       context: {
@@ -341,6 +242,7 @@ export class StateMachineRunner {
       noThrowOnAbort: true,
     });
     this.aborts.set(record.executionArn, execution.abort);
+    if (this.aborting) execution.abort();
     const drained = (async () => {
       for await (const event of execution.eventLogs) record.events.push(event as unknown as ExecutionEvent);
     })();
@@ -351,7 +253,7 @@ export class StateMachineRunner {
       record.status = 'FAILED';
     }
     await drained;
-    record.stopDate = new Date();
+    record.stopDate = new Date(this.clock.now());
     const failed = record.events.find((e) => e.type === 'ExecutionFailed');
     if (failed !== undefined) {
       record.error = failed.Error;

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
+import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
 import { flatHeaders, listenLocally, readBody, type RunningServer } from '../wiring/http-util';
 import { type StaticCredentials, verifySignature } from '../iam/sigv4-verifier';
 
@@ -30,6 +31,8 @@ export interface LocalStsOptions {
   readonly assumableRoles: readonly AssumableRole[];
   /** Called with each new session, so the services that honour it can learn its keys. */
   readonly onSession?: (session: RoleSession) => void;
+  /** The twin clock: signature dates and session expirations. @default the wall clock */
+  readonly clock?: TwinClock;
 }
 
 /** A running local STS. */
@@ -57,6 +60,7 @@ function token(bytes: number): string {
 /** Starts the STS on 127.0.0.1. */
 export async function startLocalSts(options: LocalStsOptions): Promise<LocalSts> {
   const requests: Record<string, string>[] = [];
+  const clock = options.clock ?? new RealTimeClock();
   const server = http.createServer((req, res) => {
     const fail = (status: number, type: 'Sender' | 'Receiver', code: string, message: string): void => {
       res.writeHead(status, { 'Content-Type': 'text/xml' });
@@ -71,7 +75,7 @@ export async function startLocalSts(options: LocalStsOptions): Promise<LocalSts>
         requests.push(params);
         const verdict = await verifySignature(
           { method: req.method ?? 'POST', url: new URL(req.url ?? '/', 'http://127.0.0.1'), headers: flatHeaders(req), body },
-          { region: options.region, service: 'sts', secretFor: (key) => (key === options.caller.accessKeyId ? options.caller.secretAccessKey : undefined) },
+          { region: options.region, service: 'sts', secretFor: (key) => (key === options.caller.accessKeyId ? options.caller.secretAccessKey : undefined), now: clock.now() },
         );
         if (!verdict.ok) {
           const code = verdict.errorType === 'UnrecognizedClientException' ? 'InvalidClientTokenId' : 'SignatureDoesNotMatch';
@@ -97,7 +101,7 @@ export async function startLocalSts(options: LocalStsOptions): Promise<LocalSts>
           accessKeyId: `ASIA${token(16).toUpperCase().slice(0, 16)}`,
           secretAccessKey: token(30),
           sessionToken: token(96),
-          expiration: new Date(Date.now() + duration * 1000),
+          expiration: new Date(clock.now() + duration * 1000),
         };
         options.onSession?.(session);
         const [, , , , account, resource] = role.arn.split(':');

@@ -1,10 +1,12 @@
-/** The local Step Functions: StartExecution's validation, interpreter workarounds, terminal payload errors. */
+/** The local Step Functions: StartExecution's validation, interpreter workarounds, terminal payload errors, twin time. */
+import { VirtualClock } from '../../../twin/clock/twin-clock';
 import { DataLimitExceededError, type TaskHandler } from '../../../twin/step-functions/service-integrations';
-import { countTransitions, normaliseForInterpreter, retryDelaySeconds, StateMachineRunner, StepFunctionsError } from '../../../twin/step-functions/state-machine-runner';
+import { countTransitions, normaliseForInterpreter, StateMachineRunner, StepFunctionsError } from '../../../twin/step-functions/state-machine-runner';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:test-machine';
+const ROLE = 'arn:aws:iam::123456789012:role/r';
 
-function runner(task: TaskHandler, timeScale = 0.001): StateMachineRunner {
+function runner(task: TaskHandler, clock = new VirtualClock()): StateMachineRunner {
   const definition = {
     StartAt: 'Work',
     States: {
@@ -19,7 +21,7 @@ function runner(task: TaskHandler, timeScale = 0.001): StateMachineRunner {
       Caught: { Type: 'Pass', End: true },
     },
   };
-  return new StateMachineRunner({ stateMachineArn: ARN, roleArn: 'arn:aws:iam::123456789012:role/r', definition: JSON.stringify(definition), taskHandlers: () => ({ Work: task }), timeScale });
+  return new StateMachineRunner({ stateMachineArn: ARN, roleArn: ROLE, definition: JSON.stringify(definition), taskHandlers: () => ({ Work: task }), clock });
 }
 
 function startError(action: () => unknown): StepFunctionsError {
@@ -65,7 +67,7 @@ describe('Class: StateMachineRunner', () => {
     await ok.waitFor(first.executionArn);
   });
 
-  it('retries with the compressed interval and counts every entry and retry as a transition', async () => {
+  it('retries after IntervalSeconds of twin time and counts every entry and retry as a transition', async () => {
     // GIVEN
     let calls = 0;
     const flaky = runner(async (input) => {
@@ -81,7 +83,8 @@ describe('Class: StateMachineRunner', () => {
     // THEN
     expect(record.status).toBe('SUCCEEDED');
     expect(countTransitions(record.events)).toBe(3);
-    expect(record.stopDate!.getTime() - record.startDate.getTime()).toBeLessThan(500);
+    // IntervalSeconds 1, BackoffRate 2 (the default): 1 s, then 2 s.
+    expect(record.stopDate!.getTime() - record.startDate.getTime()).toBe(3000);
   });
 
   it('fails the execution on States.DataLimitExceeded even though a Catch matches States.ALL', async () => {
@@ -101,74 +104,52 @@ describe('Class: StateMachineRunner', () => {
   });
 });
 
-describe('Option: retryTiming backoff-and-jitter', () => {
-  function backoffRunner(task: TaskHandler, random: () => number): StateMachineRunner {
-    const definition = {
-      StartAt: 'Work',
-      States: {
-        Work: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke',
-          Parameters: { 'Payload.$': '$' },
-          Retry: [
-            { ErrorEquals: ['Other'], IntervalSeconds: 60, MaxAttempts: 1 },
-            { ErrorEquals: ['Flaky'], IntervalSeconds: 10, BackoffRate: 2, MaxAttempts: 3, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
-          ],
-          End: true,
-        },
-      },
-    };
-    // At full scale: a fixed-interval run would wait 10 s three times.
-    return new StateMachineRunner({
-      stateMachineArn: ARN,
-      roleArn: 'arn:aws:iam::123456789012:role/r',
-      definition: JSON.stringify(definition),
-      taskHandlers: () => ({ Work: task }),
-      timeScale: 1,
-      retryTiming: 'backoff-and-jitter',
-      random,
-    });
+describe('Twin time', () => {
+  const RETRYING = {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { 'Payload.$': '$' },
+    Retry: [
+      { ErrorEquals: ['Other'], IntervalSeconds: 60, MaxAttempts: 1 },
+      { ErrorEquals: ['Flaky'], IntervalSeconds: 10, BackoffRate: 2, MaxAttempts: 3, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+    ],
+    End: true,
+  };
+
+  function machine(definition: object, task: TaskHandler, clock: VirtualClock, random?: () => number): StateMachineRunner {
+    return new StateMachineRunner({ stateMachineArn: ARN, roleArn: ROLE, definition: JSON.stringify(definition), taskHandlers: () => ({ Work: task }), clock, random });
   }
 
-  it('draws one jittered wait per retry and hands it to the interpreter', async () => {
-    // GIVEN a task that fails three times, and jitter that always draws 0
-    let calls = 0;
-    let draws = 0;
-    const flaky = backoffRunner(
-      async (input) => {
-        calls += 1;
-        if (calls <= 3) throw Object.assign(new Error('try again'), { name: 'Flaky' });
-        return input;
-      },
-      () => {
-        draws += 1;
-        return 0;
-      },
-    );
+  /** A task that throws Flaky `failures` times, noting the twin time of every call. */
+  function flakyTask(clock: VirtualClock, failures: number, calls: number[]): TaskHandler {
+    return async (input) => {
+      calls.push(clock.now());
+      if (calls.length <= failures) throw Object.assign(new Error('try again'), { name: 'Flaky' });
+      return input;
+    };
+  }
+
+  it('waits IntervalSeconds x BackoffRate^n capped at MaxDelaySeconds, with FULL jitter drawn from the given generator', async () => {
+    // GIVEN a task that fails three times, and jitter that always draws half of the wait
+    const clock = new VirtualClock({ start: 0 });
+    const calls: number[] = [];
+    const flaky = machine({ StartAt: 'Work', States: { Work: RETRYING } }, flakyTask(clock, 3, calls), clock, () => 0.5);
 
     // WHEN
     const { executionArn } = flaky.startExecution({ stateMachineArn: ARN, input: '{}' });
     const record = await flaky.waitFor(executionArn);
 
-    // THEN the three retries waited 0 s each, not the fixed 10 s
+    // THEN the waits were 10, 20 and 30 (capped from 40) s, each halved by the jitter
     expect(record.status).toBe('SUCCEEDED');
-    expect(draws).toBe(3);
+    expect(calls).toEqual([0, 5000, 15000, 30000]);
     expect(countTransitions(record.events)).toBe(4);
-    expect(record.stopDate!.getTime() - record.startDate.getTime()).toBeLessThan(5000);
   });
 
-  it('stops drawing once MaxAttempts is spent, and the error ends the execution', async () => {
+  it('stops retrying once MaxAttempts is spent, and the error ends the execution', async () => {
     // GIVEN
-    let draws = 0;
-    const broken = backoffRunner(
-      async () => {
-        throw Object.assign(new Error('still down'), { name: 'Flaky' });
-      },
-      () => {
-        draws += 1;
-        return 0;
-      },
-    );
+    const clock = new VirtualClock({ start: 0 });
+    const calls: number[] = [];
+    const broken = machine({ StartAt: 'Work', States: { Work: RETRYING } }, flakyTask(clock, Infinity, calls), clock, () => 0.999999);
 
     // WHEN
     const { executionArn } = broken.startExecution({ stateMachineArn: ARN, input: '{}' });
@@ -177,23 +158,65 @@ describe('Option: retryTiming backoff-and-jitter', () => {
     // THEN
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('Flaky');
-    expect(draws).toBe(3);
+    expect(calls).toEqual([0, 10000, 30000, 60000]);
     expect(record.events.filter((e) => e.type === 'StateRetried')).toHaveLength(3);
   });
-});
 
-describe('Function: retryDelaySeconds', () => {
-  it.each([
-    ['doubles from the interval', { IntervalSeconds: 2, BackoffRate: 2 }, [2, 4, 8, 16]],
-    ['stops at MaxDelaySeconds', { IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: 5 }, [1, 2, 4, 5, 5]],
-    ['takes the States Language defaults (1 s, x2)', {}, [1, 2, 4]],
-    ['draws FULL jitter from 0 to the capped backoff', { IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: 5, JitterStrategy: 'FULL' as const }, [0.25, 0.5, 1, 1.25]],
-  ])('%s', (_name, retrier, expected) => {
+  it('waits a Wait state\'s SecondsPath exactly, in twin time', async () => {
+    // GIVEN
+    const clock = new VirtualClock({ start: 0 });
+    const calls: number[] = [];
+    const waiting = machine(
+      { StartAt: 'Pause', States: { Pause: { Type: 'Wait', SecondsPath: '$.seconds', Next: 'Work' }, Work: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } },
+      flakyTask(clock, 0, calls),
+      clock,
+    );
+
     // WHEN
-    const delays = expected.map((_, attempt) => retryDelaySeconds(retrier, attempt, () => 0.25));
+    const { executionArn } = waiting.startExecution({ stateMachineArn: ARN, input: '{"seconds":120}' });
+    const record = await waiting.waitFor(executionArn);
 
     // THEN
-    expect(delays).toEqual(expected);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(calls).toEqual([120_000]);
+  });
+
+  it('times a Task out after its TimeoutSeconds of twin time, while the task waits on the clock', async () => {
+    // GIVEN a task that would take an hour
+    const clock = new VirtualClock({ start: 0 });
+    const slow = machine(
+      { StartAt: 'Work', States: { Work: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', TimeoutSeconds: 900, End: true } } },
+      async (input) => {
+        await clock.sleep(3_600_000);
+        return input;
+      },
+      clock,
+    );
+
+    // WHEN
+    const { executionArn } = slow.startExecution({ stateMachineArn: ARN, input: '{}' });
+    const record = await slow.waitFor(executionArn);
+
+    // THEN
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('States.Timeout');
+    expect(record.stopDate!.getTime()).toBe(900_000);
+  });
+
+  it('stamps start and stop dates and events with twin time', async () => {
+    // GIVEN a clock that starts at a known instant
+    const clock = new VirtualClock({ start: Date.UTC(2030, 0, 1) });
+    const calls: number[] = [];
+    const flaky = runner(flakyTask(clock, 1, calls), clock);
+
+    // WHEN
+    const { executionArn, startDate } = flaky.startExecution({ stateMachineArn: ARN, input: '{}' });
+    const record = await flaky.waitFor(executionArn);
+
+    // THEN
+    expect(startDate).toBe(Date.UTC(2030, 0, 1) / 1000);
+    expect(record.events[0].timestamp).toBe(Date.UTC(2030, 0, 1));
+    expect(record.stopDate!.getTime()).toBe(Date.UTC(2030, 0, 1) + 1000);
   });
 });
 
