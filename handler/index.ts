@@ -14,7 +14,7 @@ import { presignResult } from './presign';
 import { redactUrl, scrubError, secretPiecesOf } from './redact';
 import { parseDeliveryRequest } from './request';
 import { parseS3Location } from './s3-location';
-import { getSigningKeys } from './secrets';
+import { getSigners } from './secrets';
 import { checkCallbackUrl } from './ssrf';
 import { webhookIdFor, webhookSignatureHeaders } from './signing';
 import type { DeliveryRequest, DeliveryResult } from './types';
@@ -49,7 +49,7 @@ async function deliverEvent(event: DeliveryRequest): Promise<DeliveryResult> {
   }
   const body = JSON.stringify(buildCallbackPayload(outcome, request.executionArn, presigned));
   const webhookId = webhookIdFor(request.executionArn);
-  const keys = config.signing.enabled ? await getSigningKeys(config.signing.secretArn) : undefined;
+  const signers = config.signing.enabled ? await getSigners(config.signing.secretArn) : undefined;
 
   const delivered = await deliver(
     {
@@ -58,9 +58,9 @@ async function deliverEvent(event: DeliveryRequest): Promise<DeliveryResult> {
       headers: () => ({
         'Content-Type': 'application/json',
         'User-Agent': USER_AGENT,
-        ...(keys !== undefined && webhookSignatureHeaders(webhookId, Math.floor(Date.now() / 1000), body, keys)),
+        ...(signers !== undefined && webhookSignatureHeaders(webhookId, Math.floor(Date.now() / 1000), body, signers)),
         // Without signing the id still lets receivers deduplicate retries.
-        ...(keys === undefined && { 'webhook-id': webhookId }),
+        ...(signers === undefined && { 'webhook-id': webhookId }),
       }),
     },
     {
