@@ -93,6 +93,11 @@ export function callbackerBuildOptions(entry: string, root: string, userAgent: s
     // https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html (nodejs22.x)
     target: 'node22',
     format: 'cjs',
+    // The AWS SDK's ES module builds tree-shake far better than its CommonJS ones (about 30% smaller zipped).
+    mainFields: ['module', 'main'],
+    // The SDK loads some Node built-ins lazily with import() (node:http in its request handler); as require() they
+    // stay plain CommonJS, which any loader of the bundle can serve (a vm.Script sandbox has no import() callback).
+    supported: { 'dynamic-import': false },
     legalComments: 'none',
     sourcemap: false,
     write: false,
@@ -131,9 +136,9 @@ function placeBundle(bytes: Uint8Array, outputRoot: string, userAgent: string): 
 /**
  * Bundles the callbacker with esbuild, for the Lambda `nodejs22.x` runtime.
  *
- * The handler uses Node built-ins only (it signs its few AWS calls itself, see handler/aws/), so the bundle holds
- * no third-party code. The output is deterministic (same sources, same bytes), and the file's mtime is pinned so
- * zips of it are deterministic too. Bundles are cached per process (stacks with several instances bundle once) and
+ * The bundle holds the handler and the libraries it uses (the AWS SDK clients, standardwebhooks, ipaddr.js), from
+ * this package's exact-pinned devDependencies. The output is deterministic (same sources, same bytes), and the file's
+ * mtime is pinned so zips of it are deterministic too. Bundles are cached per process (stacks with several instances bundle once) and
  * on disk under `outputRoot` (see ./bundle-cache.ts), so a synth whose inputs have not changed skips esbuild.
  */
 export function bundleCallbacker(options: BundleCallbackerOptions = {}): CallbackerBundle {

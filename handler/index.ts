@@ -3,17 +3,19 @@
  * SUCCEEDED queries) and POSTs the outcome to the caller's CallbackUrl, signed with Standard Webhooks headers.
  *
  * Failures are thrown as named errors (errors.ts) so the state machine can retry the transient ones and catch the
- * final ones.
+ * final ones. No error leaves with the CallbackUrl's query, user info or fragment in it (redact.ts): its message
+ * becomes the Step Functions Cause, the dead-letter record's LastError and the runtime's error log line.
  */
 import { deliver } from './deliver';
 import { type CallbackerConfig, loadConfig } from './env';
 import { normaliseOutcome } from './outcome';
 import { buildCallbackPayload, type PresignedResult } from './payload';
 import { presignResult } from './presign';
+import { redactUrl, scrubError, secretPiecesOf } from './redact';
 import { parseDeliveryRequest } from './request';
 import { parseS3Location } from './s3-location';
-import { getSigningKeys } from './secrets';
-import { checkCallbackUrl, redactUrl } from './ssrf';
+import { getSigners } from './secrets';
+import { checkCallbackUrl } from './ssrf';
 import { webhookIdFor, webhookSignatureHeaders } from './signing';
 import type { DeliveryRequest, DeliveryResult } from './types';
 
@@ -26,6 +28,15 @@ const USER_AGENT = typeof __CALLBACKER_USER_AGENT__ === 'string' ? __CALLBACKER_
 let config: CallbackerConfig | undefined;
 
 export const handler = async (event: DeliveryRequest): Promise<DeliveryResult> => {
+  try {
+    return await deliverEvent(event);
+  } catch (error) {
+    const callbackUrl: unknown = (event as Partial<DeliveryRequest> | null)?.CallbackUrl;
+    throw scrubError(error, typeof callbackUrl === 'string' ? secretPiecesOf(callbackUrl) : []);
+  }
+};
+
+async function deliverEvent(event: DeliveryRequest): Promise<DeliveryResult> {
   config ??= loadConfig(process.env);
   const request = parseDeliveryRequest(event);
   const outcome = normaliseOutcome(request.queryOutcome, request.executionStartTime, Date.now());
@@ -38,7 +49,7 @@ export const handler = async (event: DeliveryRequest): Promise<DeliveryResult> =
   }
   const body = JSON.stringify(buildCallbackPayload(outcome, request.executionArn, presigned));
   const webhookId = webhookIdFor(request.executionArn);
-  const keys = config.signing.enabled ? await getSigningKeys(config.signing.secretArn) : undefined;
+  const signers = config.signing.enabled ? await getSigners(config.signing.secretArn) : undefined;
 
   const delivered = await deliver(
     {
@@ -47,9 +58,9 @@ export const handler = async (event: DeliveryRequest): Promise<DeliveryResult> =
       headers: () => ({
         'Content-Type': 'application/json',
         'User-Agent': USER_AGENT,
-        ...(keys !== undefined && webhookSignatureHeaders(webhookId, Math.floor(Date.now() / 1000), body, keys)),
+        ...(signers !== undefined && webhookSignatureHeaders(webhookId, Math.floor(Date.now() / 1000), body, signers)),
         // Without signing the id still lets receivers deduplicate retries.
-        ...(keys === undefined && { 'webhook-id': webhookId }),
+        ...(signers === undefined && { 'webhook-id': webhookId }),
       }),
     },
     {
@@ -80,4 +91,4 @@ export const handler = async (event: DeliveryRequest): Promise<DeliveryResult> =
     ...(presigned !== undefined && { ExpiredIn: presigned.expiredIn }),
     Attempts: delivered.attempts,
   };
-};
+}

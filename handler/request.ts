@@ -2,6 +2,7 @@
 import { InvalidDeliveryRequestError } from './errors';
 import { describeValue, isObject } from './json';
 import { toEpochMillis } from './outcome';
+import { redactUrlText } from './redact';
 
 /** The event after validation; the query outcome is checked by `normaliseOutcome`. */
 export interface ValidatedRequest {
@@ -21,6 +22,15 @@ export const MAX_CALLBACK_URL_LENGTH = 4096;
  */
 const EXECUTION_ARN = /^arn:[a-z0-9-]+:states:[a-z0-9-]+:\d{12}:(execution|express):\S+$/;
 
+/**
+ * What was received as CallbackUrl, without the parts that may hold a caller's token (user info, query, fragment):
+ * a string is shown redacted with its length, any other value by its type only (it may be an object holding a URL).
+ */
+function describeCallbackUrl(value: unknown): string {
+  if (typeof value === 'string') return `${value.length} characters: '${redactUrlText(value)}'`;
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
 /** Checks the event's fields and returns them in a typed form; throws InvalidDeliveryRequestError naming the field. */
 export function parseDeliveryRequest(event: unknown): ValidatedRequest {
   if (!isObject(event)) {
@@ -39,7 +49,7 @@ export function parseDeliveryRequest(event: unknown): ValidatedRequest {
   }
   if (typeof CallbackUrl !== 'string' || CallbackUrl.length === 0 || CallbackUrl.length > MAX_CALLBACK_URL_LENGTH) {
     throw new InvalidDeliveryRequestError(
-      `CallbackUrl must be a string of 1 to ${MAX_CALLBACK_URL_LENGTH} characters, got ${describeValue(CallbackUrl)}`,
+      `CallbackUrl must be a string of 1 to ${MAX_CALLBACK_URL_LENGTH} characters, got ${describeCallbackUrl(CallbackUrl)}`,
     );
   }
   if (!isObject(QueryOutcome)) {

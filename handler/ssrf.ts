@@ -2,13 +2,17 @@
  * The callback URL policy: which URLs the callbacker may POST to, and which addresses it may connect to.
  *
  * The CallbackUrl comes from the API caller, so this module is the guard against server-side request forgery
- * (reaching the instance metadata service, VPC-internal hosts or the Lambda Runtime API). Addresses are classified
- * from their bytes, after every IPv4 spelling is normalised, and IPv6 forms that embed an IPv4 address are judged
- * by the embedded address.
+ * (reaching the instance metadata service, VPC-internal hosts or the Lambda Runtime API). Every address spelling is
+ * normalised by the WHATWG URL parser (the one that reads the CallbackUrl), then matched against the special-purpose
+ * ranges below with ipaddr.js; IPv6 forms that embed an IPv4 address are judged by the embedded address.
  */
+import * as ipaddr from 'ipaddr.js';
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { CallbackRetryableError, CallbackUrlBlockedError } from './errors';
+import { redactUrl, redactUrlText } from './redact';
+
+// deliver.ts reads the redaction from here, next to the checks whose messages use it.
+export { redactUrl };
 
 /** An allowed callback host: an exact name, or `*.suffix` matching any name strictly below the suffix. */
 export type HostPattern =
@@ -70,165 +74,89 @@ export interface ResolvedTarget extends CallbackTarget {
 /** The default resolver: every address the system resolver returns, in its order. */
 export const systemResolver: Resolver = async (hostname) => lookup(hostname, { all: true, verbatim: true });
 
+/** Characters an IPv4 address can be spelled with (decimal, octal and hex parts). */
+const IPV4_SPELLING = /^[0-9a-fx.]+$/i;
+
 /**
- * Parses an IPv4 address the way the WHATWG URL standard does, so `127.1`, `0x7f.1`, `0177.0.0.1`,
+ * Normalises an IPv4 address the way the WHATWG URL standard does, so `127.1`, `0x7f.1`, `0177.0.0.1`,
  * `017700000001` and `2130706433` all become `127.0.0.1`. Returns undefined when the text is not an IPv4 address.
- * https://url.spec.whatwg.org/#concept-ipv4-parser
+ * The URL parser is the normaliser because the URL parser is what reads a CallbackUrl's host: whatever it makes of a
+ * spelling is the address the callback would reach. https://url.spec.whatwg.org/#concept-ipv4-parser
  */
 export function normaliseIPv4(text: string): string | undefined {
-  const bytes = parseIPv4(text);
-  return bytes === undefined ? undefined : bytes.join('.');
-}
-
-function parseIPv4(text: string): number[] | undefined {
-  const parts = text.split('.');
-  // A single trailing dot is allowed ("127.0.0.1."), as in the URL standard.
-  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
-  if (parts.length === 0 || parts.length > 4) return undefined;
-  const numbers: number[] = [];
-  for (const part of parts) {
-    const value = parseIPv4Number(part);
-    if (value === undefined) return undefined;
-    numbers.push(value);
+  if (!IPV4_SPELLING.test(text)) return undefined;
+  let host: string;
+  try {
+    host = new URL(`http://${text}/`).hostname;
+  } catch {
+    return undefined;
   }
-  const last = numbers[numbers.length - 1];
-  if (numbers.slice(0, -1).some((n) => n > 255)) return undefined;
-  if (last >= 256 ** (5 - numbers.length)) return undefined;
-  let value = last;
-  numbers.slice(0, -1).forEach((n, i) => {
-    value += n * 256 ** (3 - i);
-  });
-  return [Math.floor(value / 2 ** 24) % 256, Math.floor(value / 2 ** 16) % 256, Math.floor(value / 2 ** 8) % 256, value % 256];
-}
-
-function parseIPv4Number(part: string): number | undefined {
-  if (part === '') return undefined;
-  let digits = part;
-  let radix = 10;
-  if (/^0x/i.test(part)) {
-    digits = part.slice(2);
-    radix = 16;
-  } else if (part.length > 1 && part.startsWith('0')) {
-    digits = part.slice(1);
-    radix = 8;
-  }
-  if (digits === '') return 0;
-  const valid = radix === 16 ? /^[0-9a-f]+$/i : radix === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
-  if (!valid.test(digits)) return undefined;
-  // Longer inputs would lose precision and are out of range anyway.
-  if (digits.length > 12) return Number.MAX_SAFE_INTEGER;
-  return parseInt(digits, radix);
+  return ipaddr.IPv4.isValidFourPartDecimal(host) ? host : undefined;
 }
 
 /**
- * Parses an IPv6 address (optionally in brackets, optionally with a zone id and a dotted-quad tail) into 16 bytes.
- * https://www.rfc-editor.org/rfc/rfc4291#section-2.2
+ * Normalises an IPv6 address (optionally in brackets, optionally with a zone id) to the RFC 5952 form the URL parser
+ * gives hosts, e.g. `::ffff:127.0.0.1` to `::ffff:7f00:1`. Returns undefined when the text is not an IPv6 address.
+ *
+ * ipaddr.js is not given raw text: it reads the deprecated IPv4-compatible form `::a.b.c.d` as IPv4-mapped
+ * (`::ffff:a.b.c.d`) and the octets of an embedded dotted quad with leading zeros as decimal, where the URL parser,
+ * like inet_pton, keeps `::a.b.c.d` and refuses leading zeros. https://url.spec.whatwg.org/#concept-ipv6-parser
  */
-export function parseIPv6(text: string): Uint8Array | undefined {
-  let body = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  const zone = body.indexOf('%');
-  if (zone !== -1) body = body.slice(0, zone);
-  if (!body.includes(':')) return undefined;
-
-  const groups: number[] = [];
-  const halves = body.split('::');
-  if (halves.length > 2) return undefined;
-  const parseHalf = (half: string, allowTail: boolean): number[] | undefined => {
-    if (half === '') return [];
-    const out: number[] = [];
-    const pieces = half.split(':');
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i];
-      if (allowTail && i === pieces.length - 1 && piece.includes('.')) {
-        // The embedded IPv4 tail must be strict dotted decimal (RFC 4291 §2.2 form 3), as inet_pton requires.
-        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(piece)) return undefined;
-        const bytes = piece.split('.').map(Number);
-        if (bytes.some((b) => b > 255)) return undefined;
-        out.push(bytes[0] * 256 + bytes[1], bytes[2] * 256 + bytes[3]);
-        continue;
-      }
-      if (!/^[0-9a-f]{1,4}$/i.test(piece)) return undefined;
-      out.push(parseInt(piece, 16));
-    }
-    return out;
-  };
-  if (halves.length === 2) {
-    const head = parseHalf(halves[0], false);
-    const tail = parseHalf(halves[1], true);
-    if (head === undefined || tail === undefined || head.length + tail.length > 7) return undefined;
-    groups.push(...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail);
-  } else {
-    const all = parseHalf(body, true);
-    if (all === undefined || all.length !== 8) return undefined;
-    groups.push(...all);
+export function normaliseIPv6(text: string): string | undefined {
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  const zone = bare.indexOf('%');
+  const address = zone === -1 ? bare : bare.slice(0, zone);
+  if (!address.includes(':') || !/^[0-9a-f:.]+$/i.test(address)) return undefined;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
   }
-  const bytes = new Uint8Array(16);
-  groups.forEach((group, i) => {
-    bytes[2 * i] = group >> 8;
-    bytes[2 * i + 1] = group & 0xff;
-  });
-  return bytes;
 }
 
+/** A special-purpose range and the verdict on addresses in it. */
 interface Ipv4Range {
-  readonly prefix: readonly [number, number, number, number];
-  readonly bits: number;
+  readonly cidr: [ipaddr.IPv4, number];
   readonly name: string;
   readonly category: Exclude<AddressCategory, 'public'>;
 }
 
+function v4(cidr: string, name: string, category: Ipv4Range['category'] = 'blocked'): Ipv4Range {
+  return { cidr: ipaddr.IPv4.parseCIDR(cidr), name, category };
+}
+
 /**
- * IPv4 special-purpose ranges that are not reachable public unicast.
+ * IPv4 special-purpose ranges that are not reachable public unicast: our policy, matched by ipaddr.js.
  * https://www.iana.org/assignments/iana-ipv4-special-registry/iana-ipv4-special-registry.xhtml
  * First match wins, so the broadcast address is named before 240.0.0.0/4.
  */
 const IPV4_RANGES: readonly Ipv4Range[] = [
-  { prefix: [0, 0, 0, 0], bits: 8, name: 'unspecified "this network" 0.0.0.0/8', category: 'blocked' },
-  { prefix: [10, 0, 0, 0], bits: 8, name: 'private 10.0.0.0/8 (RFC 1918)', category: 'blocked' },
-  { prefix: [100, 64, 0, 0], bits: 10, name: 'shared address space (CGNAT) 100.64.0.0/10', category: 'blocked' },
-  { prefix: [127, 0, 0, 0], bits: 8, name: 'loopback 127.0.0.0/8', category: 'loopback' },
-  { prefix: [169, 254, 0, 0], bits: 16, name: 'link-local 169.254.0.0/16 (instance metadata)', category: 'blocked' },
-  { prefix: [172, 16, 0, 0], bits: 12, name: 'private 172.16.0.0/12 (RFC 1918)', category: 'blocked' },
-  { prefix: [192, 0, 0, 0], bits: 24, name: 'IETF protocol assignments 192.0.0.0/24', category: 'blocked' },
-  { prefix: [192, 0, 2, 0], bits: 24, name: 'documentation TEST-NET-1 192.0.2.0/24', category: 'blocked' },
-  { prefix: [192, 88, 99, 0], bits: 24, name: '6to4 relay anycast 192.88.99.0/24', category: 'blocked' },
-  { prefix: [192, 168, 0, 0], bits: 16, name: 'private 192.168.0.0/16 (RFC 1918)', category: 'blocked' },
-  { prefix: [198, 18, 0, 0], bits: 15, name: 'benchmarking 198.18.0.0/15', category: 'blocked' },
-  { prefix: [198, 51, 100, 0], bits: 24, name: 'documentation TEST-NET-2 198.51.100.0/24', category: 'blocked' },
-  { prefix: [203, 0, 113, 0], bits: 24, name: 'documentation TEST-NET-3 203.0.113.0/24', category: 'blocked' },
-  { prefix: [224, 0, 0, 0], bits: 4, name: 'multicast 224.0.0.0/4', category: 'blocked' },
-  { prefix: [255, 255, 255, 255], bits: 32, name: 'limited broadcast 255.255.255.255', category: 'blocked' },
-  { prefix: [240, 0, 0, 0], bits: 4, name: 'reserved 240.0.0.0/4', category: 'blocked' },
+  v4('0.0.0.0/8', 'unspecified "this network" 0.0.0.0/8'),
+  v4('10.0.0.0/8', 'private 10.0.0.0/8 (RFC 1918)'),
+  v4('100.64.0.0/10', 'shared address space (CGNAT) 100.64.0.0/10'),
+  v4('127.0.0.0/8', 'loopback 127.0.0.0/8', 'loopback'),
+  v4('169.254.0.0/16', 'link-local 169.254.0.0/16 (instance metadata)'),
+  v4('172.16.0.0/12', 'private 172.16.0.0/12 (RFC 1918)'),
+  v4('192.0.0.0/24', 'IETF protocol assignments 192.0.0.0/24'),
+  v4('192.0.2.0/24', 'documentation TEST-NET-1 192.0.2.0/24'),
+  v4('192.88.99.0/24', '6to4 relay anycast 192.88.99.0/24'),
+  v4('192.168.0.0/16', 'private 192.168.0.0/16 (RFC 1918)'),
+  v4('198.18.0.0/15', 'benchmarking 198.18.0.0/15'),
+  v4('198.51.100.0/24', 'documentation TEST-NET-2 198.51.100.0/24'),
+  v4('203.0.113.0/24', 'documentation TEST-NET-3 203.0.113.0/24'),
+  v4('224.0.0.0/4', 'multicast 224.0.0.0/4'),
+  v4('255.255.255.255/32', 'limited broadcast 255.255.255.255'),
+  v4('240.0.0.0/4', 'reserved 240.0.0.0/4'),
 ];
 
-function inPrefix(bytes: ArrayLike<number>, prefix: ArrayLike<number>, bits: number): boolean {
-  for (let bit = 0; bit < bits; bit++) {
-    const byte = bit >> 3;
-    const mask = 0x80 >> (bit & 7);
-    if ((bytes[byte] & mask) !== (prefix[byte] & mask)) return false;
-  }
-  return true;
-}
-
-function classifyIPv4Bytes(bytes: readonly number[]): AddressClassification {
-  const address = bytes.join('.');
-  const range = IPV4_RANGES.find((r) => inPrefix(bytes, r.prefix, r.bits));
-  return range ? { address, family: 4, category: range.category, range: range.name } : { address, family: 4, category: 'public' };
-}
-
-/** Bytes of an IPv6 prefix written as 8 groups. */
-function v6(...groups: number[]): Uint8Array {
-  const bytes = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    bytes[2 * i] = g >> 8;
-    bytes[2 * i + 1] = g & 0xff;
-  });
-  return bytes;
+function classifyIPv4(address: ipaddr.IPv4): AddressClassification {
+  const text = address.toString();
+  const range = IPV4_RANGES.find((r) => address.match(r.cidr));
+  return range ? { address: text, family: 4, category: range.category, range: range.name } : { address: text, family: 4, category: 'public' };
 }
 
 interface Ipv6Range {
-  readonly prefix: Uint8Array;
-  readonly bits: number;
+  readonly cidr: [ipaddr.IPv6, number];
   readonly name: string;
   /** Where an embedded IPv4 address sits, as byte offsets; each is judged and the worst verdict wins. */
   readonly embedded?: readonly { readonly offset: number; readonly xor?: boolean }[];
@@ -236,68 +164,75 @@ interface Ipv6Range {
   readonly blockedItself: boolean;
 }
 
+function v6(cidr: string, name: string, options: Omit<Ipv6Range, 'cidr' | 'name'>): Ipv6Range {
+  return { cidr: ipaddr.IPv6.parseCIDR(cidr), name, ...options };
+}
+
 /**
- * IPv6 special-purpose ranges, first match wins.
+ * IPv6 special-purpose ranges, first match wins: our policy, matched by ipaddr.js.
  * https://www.iana.org/assignments/iana-ipv6-special-registry/iana-ipv6-special-registry.xhtml
  * Anything outside 2000::/3 (global unicast) that is not listed here is blocked as reserved.
  */
 const IPV6_RANGES: readonly Ipv6Range[] = [
-  { prefix: v6(), bits: 128, name: 'unspecified ::', blockedItself: true },
-  { prefix: v6(0, 0, 0, 0, 0, 0, 0, 1), bits: 128, name: 'loopback ::1', blockedItself: true },
+  v6('::/128', 'unspecified ::', { blockedItself: true }),
+  v6('::1/128', 'loopback ::1', { blockedItself: true }),
   // https://www.rfc-editor.org/rfc/rfc4291#section-2.5.5.2
-  { prefix: v6(0, 0, 0, 0, 0, 0xffff), bits: 96, name: 'IPv4-mapped ::ffff:0:0/96', embedded: [{ offset: 12 }], blockedItself: false },
+  v6('::ffff:0:0/96', 'IPv4-mapped ::ffff:0:0/96', { embedded: [{ offset: 12 }], blockedItself: false }),
   // https://www.rfc-editor.org/rfc/rfc2765#section-2.1 (IPv4-translated)
-  { prefix: v6(0, 0, 0, 0, 0xffff), bits: 96, name: 'IPv4-translated ::ffff:0:0:0/96', embedded: [{ offset: 12 }], blockedItself: false },
+  v6('::ffff:0:0:0/96', 'IPv4-translated ::ffff:0:0:0/96', { embedded: [{ offset: 12 }], blockedItself: false }),
   // https://www.rfc-editor.org/rfc/rfc4291#section-2.5.5.1 (deprecated, never routed)
-  { prefix: v6(), bits: 96, name: 'IPv4-compatible ::/96', embedded: [{ offset: 12 }], blockedItself: true },
+  v6('::/96', 'IPv4-compatible ::/96', { embedded: [{ offset: 12 }], blockedItself: true }),
   // https://www.rfc-editor.org/rfc/rfc6052#section-2.1
-  { prefix: v6(0x64, 0xff9b), bits: 96, name: 'NAT64 64:ff9b::/96', embedded: [{ offset: 12 }], blockedItself: false },
+  v6('64:ff9b::/96', 'NAT64 64:ff9b::/96', { embedded: [{ offset: 12 }], blockedItself: false }),
   // https://www.rfc-editor.org/rfc/rfc8215
-  { prefix: v6(0x64, 0xff9b, 1), bits: 48, name: 'local-use NAT64 64:ff9b:1::/48', blockedItself: true },
-  { prefix: v6(0x100), bits: 64, name: 'discard-only 100::/64', blockedItself: true },
+  v6('64:ff9b:1::/48', 'local-use NAT64 64:ff9b:1::/48', { blockedItself: true }),
+  v6('100::/64', 'discard-only 100::/64', { blockedItself: true }),
   // Teredo: server IPv4 in bits 32-63, client IPv4 inverted in bits 96-127. https://www.rfc-editor.org/rfc/rfc4380#section-4
-  { prefix: v6(0x2001), bits: 32, name: 'Teredo 2001::/32', embedded: [{ offset: 4 }, { offset: 12, xor: true }], blockedItself: false },
-  { prefix: v6(0x2001, 2), bits: 48, name: 'benchmarking 2001:2::/48', blockedItself: true },
-  { prefix: v6(0x2001, 0x10), bits: 28, name: 'ORCHID 2001:10::/28', blockedItself: true },
-  { prefix: v6(0x2001, 0x20), bits: 28, name: 'ORCHIDv2 2001:20::/28', blockedItself: true },
-  { prefix: v6(0x2001, 0xdb8), bits: 32, name: 'documentation 2001:db8::/32', blockedItself: true },
+  v6('2001::/32', 'Teredo 2001::/32', { embedded: [{ offset: 4 }, { offset: 12, xor: true }], blockedItself: false }),
+  v6('2001:2::/48', 'benchmarking 2001:2::/48', { blockedItself: true }),
+  v6('2001:10::/28', 'ORCHID 2001:10::/28', { blockedItself: true }),
+  v6('2001:20::/28', 'ORCHIDv2 2001:20::/28', { blockedItself: true }),
+  v6('2001:db8::/32', 'documentation 2001:db8::/32', { blockedItself: true }),
   // 6to4: IPv4 in bits 16-47. https://www.rfc-editor.org/rfc/rfc3056#section-2
-  { prefix: v6(0x2002), bits: 16, name: '6to4 2002::/16', embedded: [{ offset: 2 }], blockedItself: false },
+  v6('2002::/16', '6to4 2002::/16', { embedded: [{ offset: 2 }], blockedItself: false }),
   // https://www.rfc-editor.org/rfc/rfc9637
-  { prefix: v6(0x3fff), bits: 20, name: 'documentation 3fff::/20', blockedItself: true },
-  { prefix: v6(0xfc00), bits: 7, name: 'unique-local fc00::/7', blockedItself: true },
-  { prefix: v6(0xfe80), bits: 10, name: 'link-local fe80::/10', blockedItself: true },
-  { prefix: v6(0xfec0), bits: 10, name: 'site-local fec0::/10 (deprecated)', blockedItself: true },
-  { prefix: v6(0xff00), bits: 8, name: 'multicast ff00::/8', blockedItself: true },
+  v6('3fff::/20', 'documentation 3fff::/20', { blockedItself: true }),
+  v6('fc00::/7', 'unique-local fc00::/7', { blockedItself: true }),
+  v6('fe80::/10', 'link-local fe80::/10', { blockedItself: true }),
+  v6('fec0::/10', 'site-local fec0::/10 (deprecated)', { blockedItself: true }),
+  v6('ff00::/8', 'multicast ff00::/8', { blockedItself: true }),
 ];
 
-const GLOBAL_UNICAST = v6(0x2000);
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
 
-function formatIPv6(bytes: Uint8Array): string {
-  // The URL parser prints IPv6 in the RFC 5952 canonical form.
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
-}
-
-function classifyIPv6Bytes(bytes: Uint8Array): AddressClassification {
-  const address = formatIPv6(bytes);
-  const range = IPV6_RANGES.find((r) => inPrefix(bytes, r.prefix, r.bits));
+/** @param text the RFC 5952 form, from normaliseIPv6 */
+function classifyIPv6(text: string): AddressClassification {
+  const address = ipaddr.IPv6.parse(text);
+  const range = IPV6_RANGES.find((r) => address.match(r.cidr));
   if (range === undefined) {
-    return inPrefix(bytes, GLOBAL_UNICAST, 3)
-      ? { address, family: 6, category: 'public' }
-      : { address, family: 6, category: 'blocked', range: 'reserved (outside global unicast 2000::/3)' };
+    return address.match(GLOBAL_UNICAST)
+      ? { address: text, family: 6, category: 'public' }
+      : { address: text, family: 6, category: 'blocked', range: 'reserved (outside global unicast 2000::/3)' };
   }
+  const bytes = address.toByteArray();
   for (const slot of range.embedded ?? []) {
-    const embedded = Array.from(bytes.slice(slot.offset, slot.offset + 4), (b) => (slot.xor ? b ^ 0xff : b));
-    const verdict = classifyIPv4Bytes(embedded);
+    const embedded = new ipaddr.IPv4(bytes.slice(slot.offset, slot.offset + 4).map((b) => (slot.xor ? b ^ 0xff : b)));
+    const verdict = classifyIPv4(embedded);
     if (verdict.category !== 'public') {
       // An embedded loopback is not the loopback the testing flag allows: only 127.0.0.0/8 and ::1 themselves are.
-      return { address, family: 6, category: 'blocked', range: `${range.name} embedding ${verdict.address} (${verdict.range})` };
+      return { address: text, family: 6, category: 'blocked', range: `${range.name} embedding ${verdict.address} (${verdict.range})` };
     }
   }
-  if (!range.blockedItself) return { address, family: 6, category: 'public' };
-  return { address, family: 6, category: range.name.startsWith('loopback') ? 'loopback' : 'blocked', range: range.name };
+  if (!range.blockedItself) return { address: text, family: 6, category: 'public' };
+  return { address: text, family: 6, category: range.name.startsWith('loopback') ? 'loopback' : 'blocked', range: range.name };
+}
+
+/** The verdict on an IP address, or undefined when the text is not one. */
+function classifyIfAddress(text: string): AddressClassification | undefined {
+  const v4text = normaliseIPv4(text);
+  if (v4text !== undefined) return classifyIPv4(ipaddr.IPv4.parse(v4text));
+  const v6text = normaliseIPv6(text);
+  return v6text === undefined ? undefined : classifyIPv6(v6text);
 }
 
 /**
@@ -305,11 +240,7 @@ function classifyIPv6Bytes(bytes: Uint8Array): AddressClassification {
  * ids allowed). Text that is neither is reported as blocked, so a caller can never mistake it for public.
  */
 export function classifyAddress(text: string): AddressClassification {
-  const v4 = parseIPv4(text);
-  if (v4 !== undefined) return classifyIPv4Bytes(v4);
-  const v6bytes = parseIPv6(text);
-  if (v6bytes !== undefined) return classifyIPv6Bytes(v6bytes);
-  return { address: text, family: 4, category: 'blocked', range: 'not an IP address' };
+  return classifyIfAddress(text) ?? { address: text, family: 4, category: 'blocked', range: 'not an IP address' };
 }
 
 /** True when the policy lets the callbacker connect to an address of this category. */
@@ -324,7 +255,8 @@ export function parseHostPattern(text: string): HostPattern | undefined {
   const lower = text.trim().toLowerCase().replace(/\.$/, '');
   const bare = lower.replace(/^\[|\]$/g, '');
   // IP literals may be allowed exactly; compare them in the canonical form the URL parser produces.
-  if (isIP(bare) !== 0) return { kind: 'exact', host: classifyAddress(bare).address };
+  const literal = classifyIfAddress(bare);
+  if (literal !== undefined) return { kind: 'exact', host: literal.address };
   const label = '[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?';
   const name = new RegExp(`^${label}(\\.${label})*$`);
   if (lower.startsWith('*.')) {
@@ -339,22 +271,18 @@ export function hostMatches(hostname: string, patterns: readonly HostPattern[]):
   return patterns.some((p) => (p.kind === 'exact' ? hostname === p.host : hostname.endsWith(`.${p.suffix}`)));
 }
 
-/** The URL without its query and fragment, which may carry the caller's tokens; for messages and logs. */
-export function redactUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : '?…'}`;
-}
-
 /**
  * Checks everything about a callback URL that needs no DNS: it parses, the scheme is https (or http under the
  * loopback testing flag), it carries no credentials, its port and host are allowed, and an IP-literal host is not
- * internal. Throws CallbackUrlBlockedError otherwise.
+ * internal. Throws CallbackUrlBlockedError otherwise; no message shows the URL's user info, query or fragment.
  */
 export function checkCallbackUrl(raw: string, policy: CallbackPolicy): CallbackTarget {
   let url: URL;
   try {
     url = new URL(raw);
-  } catch (error) {
-    throw new CallbackUrlBlockedError(`CallbackUrl must be an absolute URL, got '${raw.slice(0, 200)}'`, { cause: error });
+  } catch {
+    // Node's TypeError carries the whole input (`error.input`), so it is not kept as the cause.
+    throw new CallbackUrlBlockedError(`CallbackUrl must be an absolute URL with a valid host and port, got '${redactUrlText(raw)}'`);
   }
   const shown = redactUrl(url);
   const httpAllowed = policy.allowLoopbackHttp && url.protocol === 'http:';
@@ -376,8 +304,8 @@ export function checkCallbackUrl(raw: string, policy: CallbackPolicy): CallbackT
     throw new CallbackUrlBlockedError(`CallbackUrl host '${hostname}' is not in CALLBACK_ALLOWED_HOSTS, in ${shown}`);
   }
   const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
-  if (isIP(hostname) === 0 && normaliseIPv4(hostname) === undefined) return { url, protocol, hostname, port };
-  const literal = classifyAddress(hostname);
+  const literal = classifyIfAddress(hostname);
+  if (literal === undefined) return { url, protocol, hostname, port };
   if (!isAddressAllowed(literal, policy)) {
     throw new CallbackUrlBlockedError(`CallbackUrl host ${hostname} is an internal address: ${literal.range}, in ${shown}`);
   }

@@ -43,6 +43,8 @@ function bundleInFreshProcess(options: BundleCallbackerOptions): { bundle: Callb
 function copyOfHandler(): string {
   const dir = path.join(scratch, 'src', 'handler');
   fs.cpSync(HANDLER_DIR, dir, { recursive: true });
+  // The handler imports the AWS SDK and other packages: the copy resolves them from this repository's node_modules.
+  fs.symlinkSync(path.resolve(HANDLER_DIR, '..', 'node_modules'), path.join(scratch, 'src', 'node_modules'), 'dir');
   return path.join(dir, 'index.ts');
 }
 
@@ -86,7 +88,8 @@ describe('bundle cache', () => {
     bundleInFreshProcess({ entry, outputRoot });
 
     // WHEN
-    fs.writeFileSync(path.join(path.dirname(entry), 'aws', 'new-file.ts'), 'export const x = 1;\n');
+    fs.mkdirSync(path.join(path.dirname(entry), 'nested'));
+    fs.writeFileSync(path.join(path.dirname(entry), 'nested', 'new-file.ts'), 'export const x = 1;\n');
     const after = bundleInFreshProcess({ entry, outputRoot });
 
     // THEN

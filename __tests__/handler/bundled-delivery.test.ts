@@ -1,7 +1,8 @@
 /**
  * The bundled callbacker (what ships to Lambda) against real components: a local S3 that verifies SigV4 presigned
- * URLs, a local Secrets Manager, and a local webhook receiver.
+ * URLs, moto's Secrets Manager, and a local webhook receiver.
  */
+import { inspect } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { bundleCallbacker } from '../../constructs/callbacker-bundle';
 import { acceptDeliveriesQuietly, type BundledHandler, loadBundledHandler } from '../support/bundled-callbacker';
@@ -9,12 +10,9 @@ import { callbackSchemaErrors } from '../support/callback-schema';
 import { caughtErrorEvent, endedQueryEvent, executionArn, succeededEvent } from '../support/callbacker-events';
 import { type LocalReceiver, startReceiver } from '../support/local-receiver';
 import { type LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from '../support/local-s3';
-import { type LocalSecretsManager, startLocalSecretsManager } from '../support/local-secrets-manager';
+import { MOTO_ACCOUNT, type MotoServer, startMoto } from '../support/moto-server';
 
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callback-signing-AbCdEf';
-const ROTATION_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callback-rotation-GhIjKl';
-const GARBLED_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callback-garbled-MnOpQr';
-const MISSING_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callback-missing-StUvWx';
+const MISSING_ARN = `arn:aws:secretsmanager:us-east-1:${MOTO_ACCOUNT}:secret:callback-missing-StUvWx`;
 const SECRET = `whsec_${Buffer.from('callbacker test signing key, 32 b').toString('base64')}`;
 const NEXT_SECRET = `whsec_${Buffer.from('the rotated-in signing key, 32 by').toString('base64')}`;
 const UNRELATED_SECRET = `whsec_${Buffer.from('a key the callbacker never holds!').toString('base64')}`;
@@ -22,17 +20,22 @@ const CSV = '"col1","col2"\n"1","he said ""hi"""\n"2","multi\nline ünïcødé"\
 
 let s3: LocalS3;
 let receiver: LocalReceiver;
-let secretsManager: LocalSecretsManager;
+let moto: MotoServer;
+let SECRET_ARN: string;
+let ROTATION_ARN: string;
+let GARBLED_ARN: string;
 
 beforeAll(async () => {
-  [s3, receiver, secretsManager] = await Promise.all([startLocalS3(['results']), startReceiver(), startLocalSecretsManager()]);
-  secretsManager.setSecret(SECRET_ARN, SECRET);
-  secretsManager.setSecret(ROTATION_ARN, `${SECRET}\n${NEXT_SECRET}`);
-  secretsManager.setSecret(GARBLED_ARN, 'whsec_not*base64');
+  [s3, receiver, moto] = await Promise.all([startLocalS3(['results']), startReceiver(), startMoto()]);
+  [SECRET_ARN, ROTATION_ARN, GARBLED_ARN] = await Promise.all([
+    moto.createSecret('callback-signing', SECRET),
+    moto.createSecret('callback-rotation', `${SECRET}\n${NEXT_SECRET}`),
+    moto.createSecret('callback-garbled', 'whsec_not*base64'),
+  ]);
 });
 
 afterAll(async () => {
-  await Promise.all([s3.close(), receiver.close(), secretsManager.close()]);
+  await Promise.all([s3.close(), receiver.close(), moto.close()]);
 });
 
 acceptDeliveriesQuietly(() => receiver);
@@ -43,7 +46,7 @@ function handlerWith(vars: Record<string, string> = {}): BundledHandler {
     AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
     PRESIGN_EXPIRY_SECONDS: '900',
     WEBHOOK_SIGNING: 'enabled',
     WEBHOOK_SECRET_ARN: SECRET_ARN,
@@ -286,17 +289,23 @@ describe('bundled callbacker: signing', () => {
     expect(ids[2]).not.toBe(ids[0]);
   });
 
-  it('reads the secret once per sandbox within the cache period', async () => {
-    // GIVEN
-    const handler = handlerWith();
-    const before = secretsManager.requests.length;
+  it('keeps the secret it read for the cache period, and a new sandbox reads the new value', async () => {
+    // GIVEN: a sandbox that has signed once, then a rotation in Secrets Manager
+    const arn = await moto.createSecret('callback-cached', SECRET);
+    const warm = handlerWith({ WEBHOOK_SECRET_ARN: arn });
+    await warm(endedQueryEvent({ callbackUrl: receiver.url(), state: 'FAILED' }));
+    await moto.putSecretValue(arn, NEXT_SECRET);
 
     // WHEN
-    await handler(endedQueryEvent({ callbackUrl: receiver.url(), state: 'FAILED' }));
-    await handler(endedQueryEvent({ callbackUrl: receiver.url(), state: 'CANCELLED' }));
+    receiver.respondWith((_req, res) => res.writeHead(204).end());
+    await warm(endedQueryEvent({ callbackUrl: receiver.url(), state: 'CANCELLED' }));
+    await handlerWith({ WEBHOOK_SECRET_ARN: arn })(endedQueryEvent({ callbackUrl: receiver.url(), state: 'CANCELLED' }));
 
     // THEN
-    expect(secretsManager.requests.slice(before)).toEqual([SECRET_ARN]);
+    const [fromWarm, fromFresh] = receiver.requests;
+    expect(() => new Webhook(SECRET).verify(fromWarm.body, signatureHeaders(fromWarm.headers))).not.toThrow();
+    expect(() => new Webhook(NEXT_SECRET).verify(fromFresh.body, signatureHeaders(fromFresh.headers))).not.toThrow();
+    expect(() => new Webhook(SECRET).verify(fromFresh.body, signatureHeaders(fromFresh.headers))).toThrow('No matching signature found');
   });
 
   it('sends no signature when signing is disabled, but still the webhook-id', async () => {
@@ -314,10 +323,12 @@ describe('bundled callbacker: signing', () => {
   });
 
   it.each([
-    ['a secret that does not exist', MISSING_ARN, `secretsmanager:GetSecretValue of ${MISSING_ARN} failed with ResourceNotFoundException`],
-    ['a garbled secret', GARBLED_ARN, `The value 1 of 1 in signing secret ${GARBLED_ARN} is not valid base64 after whsec_`],
-  ])('fails with SigningSecretUnavailableError for %s, before any POST', async (_label, arn, message) => {
-    // GIVEN
+    ['a secret that does not exist', () => MISSING_ARN, (arn: string) => `secretsmanager:GetSecretValue of ${arn} failed with ResourceNotFoundException`],
+    ['a garbled secret', () => GARBLED_ARN, (arn: string) => `The value 1 of 1 in signing secret ${arn} is not valid base64 after whsec_`],
+  ])('fails with SigningSecretUnavailableError for %s, before any POST', async (_label, arnOf, messageFor) => {
+    // GIVEN: the secrets are created in moto before the tests run
+    const arn = arnOf();
+    const message = messageFor(arn);
     const handler = handlerWith({ WEBHOOK_SECRET_ARN: arn });
 
     // WHEN
@@ -375,6 +386,135 @@ describe('bundled callbacker: refusals', () => {
     // THEN
     await expect(invocation).rejects.toMatchObject({ name: 'CallbackUrlBlockedError', message: expect.stringContaining("must use https, got scheme 'http:'") });
     expect(receiver.requests).toHaveLength(0);
+  });
+});
+
+describe('bundled callbacker: AWS endpoints', () => {
+  async function closedEndpoint(): Promise<string> {
+    const gone = await startReceiver();
+    await gone.close();
+    return `http://127.0.0.1:${gone.port}`;
+  }
+
+  it('follows AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_SECRETS_MANAGER over AWS_ENDPOINT_URL', async () => {
+    // GIVEN: the general variable points nowhere
+    const outputLocation = await putResult('athena/endpoints-1.csv');
+
+    // WHEN
+    const result = await handlerWith({ AWS_ENDPOINT_URL: await closedEndpoint() })(succeededEvent({ callbackUrl: receiver.url(), outputLocation }));
+
+    // THEN
+    const { body, payload, headers } = onlyDelivery();
+    expect(result.StatusCode).toBe(204);
+    expect(payload.QueryResult.PresignedUrl.startsWith(`${s3.endpoint}/results/athena/endpoints-1.csv?`)).toBe(true);
+    expect((await fetch(payload.QueryResult.PresignedUrl)).status).toBe(200);
+    expect(() => new Webhook(SECRET).verify(body, signatureHeaders(headers))).not.toThrow();
+  });
+
+  it('falls back to AWS_ENDPOINT_URL for a service without its own variable', async () => {
+    // GIVEN
+    const event = endedQueryEvent({ callbackUrl: receiver.url(), state: 'FAILED' });
+
+    // WHEN
+    await handlerWith({ AWS_ENDPOINT_URL_SECRETS_MANAGER: '', AWS_ENDPOINT_URL: moto.endpoint })(event);
+
+    // THEN
+    const { body, headers } = onlyDelivery();
+    expect(() => new Webhook(SECRET).verify(body, signatureHeaders(headers))).not.toThrow();
+  });
+
+  it('presigns for the regional S3 endpoint when configured endpoints are switched off', async () => {
+    // GIVEN
+    const event = succeededEvent({ callbackUrl: receiver.url(), outputLocation: 's3://results/athena/q.csv' });
+
+    // WHEN
+    await handlerWith({ AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true', AWS_REGION: 'eu-west-3', WEBHOOK_SIGNING: 'disabled' })(event);
+
+    // THEN
+    const url = new URL(onlyDelivery().payload.QueryResult.PresignedUrl);
+    expect(`${url.origin}${url.pathname}`).toBe('https://results.s3.eu-west-3.amazonaws.com/athena/q.csv');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^S3RVER\/\d{8}\/eu-west-3\/s3\/aws4_request$/);
+  });
+});
+
+describe('bundled callbacker: no caller secret in errors or logs', () => {
+  const TOKEN = 'tok-7f3e9a1c';
+
+  async function closedPort(): Promise<number> {
+    const gone = await startReceiver();
+    await gone.close();
+    return gone.port;
+  }
+
+  it.each([
+    ['a port out of range', 'CallbackUrlBlockedError', (): string => `https://receiver.example.com:99999/cb?token=${TOKEN}`, {}],
+    ['a port outside the allowlist', 'CallbackUrlBlockedError', (): string => `http://127.0.0.1:1/cb?token=${TOKEN}#${TOKEN}`, {}],
+    ['a host that does not parse', 'CallbackUrlBlockedError', (): string => `https://rec eiver.example.com/cb?token=${TOKEN}`, {}],
+    ['credentials in the URL', 'CallbackUrlBlockedError', (): string => `https://hook:${TOKEN}@receiver.example.com/cb`, {}],
+    ['credentials and a bad port', 'CallbackUrlBlockedError', (): string => `https://hook:${TOKEN}@receiver.example.com:x/cb`, {}],
+    ['text that is no URL', 'CallbackUrlBlockedError', (): string => `callback?token=${TOKEN}`, {}],
+    ['a URL over the length limit', 'InvalidDeliveryRequestError', (): string => `https://receiver.example.com/cb?token=${TOKEN}&pad=${'x'.repeat(5000)}`, {}],
+    ['a receiver answering 500', 'CallbackRetryableError', (): string => receiver.url(`/hook?token=${TOKEN}`), { respond: 500 }],
+    ['a receiver answering 400', 'CallbackRejectedError', (): string => receiver.url(`/hook?token=${TOKEN}`), { respond: 400 }],
+  ] as const)('keeps the token out of the error for %s', async (_label, name, url, options) => {
+    // GIVEN
+    if ('respond' in options) receiver.respondWith((_req, res) => res.writeHead(options.respond).end(`echo: ${url()}`));
+    const logged = [jest.spyOn(console, 'log'), jest.spyOn(console, 'error'), jest.spyOn(console, 'warn')];
+    logged.forEach((spy) => spy.mockImplementation(() => undefined));
+
+    // WHEN
+    const error = await handlerWith()(endedQueryEvent({ callbackUrl: url(), state: 'FAILED' })).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+
+    // THEN
+    expect(error).toMatchObject({ name });
+    expect(inspect(error, { depth: 10 })).not.toContain(TOKEN);
+    expect(JSON.stringify({ errorMessage: (error as Error).message, trace: (error as Error).stack })).not.toContain(TOKEN);
+    expect(logged.flatMap((spy) => spy.mock.calls.flat()).map((line) => inspect(line)).join('\n')).not.toContain(TOKEN);
+  });
+
+  it('keeps the token out of the error when the receiver cannot be reached', async () => {
+    // GIVEN
+    const port = await closedPort();
+
+    // WHEN
+    const error = await handlerWith({ CALLBACK_ALLOWED_PORTS: String(port) })(
+      endedQueryEvent({ callbackUrl: `http://127.0.0.1:${port}/hook?token=${TOKEN}`, state: 'FAILED' }),
+    ).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+
+    // THEN
+    expect(error).toMatchObject({ name: 'CallbackRetryableError', message: expect.stringContaining('/hook?…') });
+    expect(inspect(error, { depth: 10 })).not.toContain(TOKEN);
+  });
+
+  it('keeps a URL given as a non-string out of the error', async () => {
+    // GIVEN
+    const event = { ...endedQueryEvent({ callbackUrl: receiver.url(), state: 'FAILED' }), CallbackUrl: { url: `https://x.example/?token=${TOKEN}` } };
+
+    // WHEN
+    const invocation = handlerWith()(event as unknown as Parameters<BundledHandler>[0]);
+
+    // THEN
+    await expect(invocation).rejects.toMatchObject({ name: 'InvalidDeliveryRequestError', message: expect.not.stringContaining(TOKEN) });
+  });
+
+  it('shows what it refused, without the secret parts', async () => {
+    // GIVEN
+    const event = endedQueryEvent({ callbackUrl: `https://hook:${TOKEN}@receiver.example.com:99999/cb?token=${TOKEN}`, state: 'FAILED' });
+
+    // WHEN
+    const invocation = handlerWith()(event);
+
+    // THEN
+    await expect(invocation).rejects.toMatchObject({
+      name: 'CallbackUrlBlockedError',
+      message: "CallbackUrl must be an absolute URL with a valid host and port, got 'https://receiver.example.com:99999/cb?…'",
+    });
   });
 });
 

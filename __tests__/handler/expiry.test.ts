@@ -51,9 +51,15 @@ describe('canReuseSession', () => {
   it.each([
     ['a session that still covers the request', session(3700, 3900), 3600, true],
     ['a session exactly covering the request', session(3600, 3900), 3600, true],
-    ['a session no longer covering a request the role could cover', session(3599, 3900), 3600, false],
-    ['a short role session with more than five minutes left', session(301, 1000), 3600, true],
-    ['a short role session with five minutes left', session(300, 1000), 3600, false],
+    ['a session a second short of what the role gives', session(3599, 3900), 3600, true],
+    ['a session two seconds short of what the role gives', session(3598, 3900), 3600, false],
+    ['a ten-minute session when the role gives an hour', session(600, 3600), 3600, false],
+    ['a one-hour session, refreshed for the one-hour role a second later', session(3599, 3600), 3600, true],
+    ['a one-hour session two seconds old', session(3598, 3600), 3600, false],
+    ['a short role session as long as a fresh one', session(250, 250), 900, true],
+    ['a short role session that has aged', session(240, 250), 900, false],
+    ['a session that outlives a short request by a margin', session(700, 900), 600, true],
+    ['a session whose margin is spent', session(598, 900), 600, false],
     ['a session of another role', session(3700, 3900, 'arn:aws:iam::123456789012:role/other'), 3600, false],
   ])('reuses %s: %j', (_label, cached, requested, expected) => {
     // GIVEN / WHEN

@@ -212,8 +212,8 @@ describe('parseDeliveryRequest', () => {
     ['ExecutionArn', { ExecutionArn: 'exec-id' }, '"exec-id"'],
     ['ExecutionArn', { ExecutionArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:sm' }, 'stateMachine'],
     ['ExecutionStartTime', { ExecutionStartTime: 'today' }, '"today"'],
-    ['CallbackUrl', { CallbackUrl: '' }, '""'],
-    ['CallbackUrl', { CallbackUrl: 42 }, '42'],
+    ['CallbackUrl', { CallbackUrl: '' }, "0 characters: ''"],
+    ['CallbackUrl', { CallbackUrl: 42 }, 'a value of type number'],
     ['CallbackUrl', { CallbackUrl: `https://x.example/${'a'.repeat(5000)}` }, '…'],
     ['QueryOutcome', { QueryOutcome: 'FAILED' }, '"FAILED"'],
     ['QueryOutcome', { QueryOutcome: undefined }, 'undefined'],
@@ -227,6 +227,21 @@ describe('parseDeliveryRequest', () => {
     // THEN
     expect(parse).toThrow(InvalidDeliveryRequestError);
     expect(parse).toThrow(new RegExp(`^${field} must .*${echoed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it.each([
+    ['a CallbackUrl over the length limit', `https://hook:pw-t0k@x.example/cb?token=t0k3n&pad=${'a'.repeat(5000)}`, "5049 characters: 'https://x.example/cb?…'"],
+    ['a CallbackUrl that is an object', { url: 'https://x.example/cb?token=t0k3n' }, 'a value of type object'],
+  ])('describes %s without its secret parts', (_label, callbackUrl, described) => {
+    // GIVEN
+    const event = { ...VALID, CallbackUrl: callbackUrl };
+
+    // WHEN
+    const parse = () => parseDeliveryRequest(event);
+
+    // THEN
+    expect(parse).toThrow(`CallbackUrl must be a string of 1 to 4096 characters, got ${described}`);
+    expect(parse).not.toThrow(/t0k/);
   });
 
   it('rejects an event that is not an object', () => {

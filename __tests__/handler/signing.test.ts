@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { SigningSecretUnavailableError } from '../../handler/errors';
-import { parseSigningSecrets, signWebhook, webhookIdFor, webhookSignatureHeaders } from '../../handler/signing';
+import { parseSigningSecrets, webhookIdFor, webhookSignatureHeaders } from '../../handler/signing';
 
 // The Standard Webhooks test vector published with the specification's reference libraries.
 const VECTOR = {
@@ -13,20 +13,18 @@ const VECTOR = {
 
 const OTHER_SECRET = `whsec_${Buffer.from('a second, rotated-in signing key!').toString('base64')}`;
 
-describe('signWebhook', () => {
+describe('webhookSignatureHeaders', () => {
   it('reproduces the Standard Webhooks test vector', () => {
     // GIVEN
-    const [key] = parseSigningSecrets(VECTOR.secret, 'test');
+    const signers = parseSigningSecrets(VECTOR.secret, 'test');
 
     // WHEN
-    const signature = signWebhook(key, VECTOR.id, VECTOR.timestamp, VECTOR.body);
+    const headers = webhookSignatureHeaders(VECTOR.id, VECTOR.timestamp, VECTOR.body, signers);
 
     // THEN
-    expect(signature).toBe(VECTOR.signature);
+    expect(headers['webhook-signature']).toBe(VECTOR.signature);
   });
-});
 
-describe('webhookSignatureHeaders', () => {
   it('lists one v1 signature per key, space-separated, in key order', () => {
     // GIVEN
     const keys = parseSigningSecrets(`${VECTOR.secret}\n${OTHER_SECRET}`, 'test');
@@ -99,15 +97,29 @@ describe('webhookIdFor', () => {
 });
 
 describe('parseSigningSecrets', () => {
-  it('decodes each whsec_ value after the prefix', () => {
+  it('returns one signer per whsec_ value, in order, separated by any white space', () => {
     // GIVEN
     const text = `  ${VECTOR.secret}\t\n${OTHER_SECRET}  `;
+    const signedAt = new Date(VECTOR.timestamp * 1000);
 
     // WHEN
-    const keys = parseSigningSecrets(text, 'arn:secret');
+    const signers = parseSigningSecrets(text, 'arn:secret');
 
     // THEN
-    expect(keys.map((k) => k.toString('base64'))).toEqual(['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', OTHER_SECRET.slice(6)]);
+    expect(signers.map((s) => s.sign(VECTOR.id, signedAt, VECTOR.body))).toEqual(
+      [VECTOR.secret, OTHER_SECRET].map((secret) => new Webhook(secret).sign(VECTOR.id, signedAt, VECTOR.body)),
+    );
+  });
+
+  it('accepts a key of exactly 24 bytes', () => {
+    // GIVEN
+    const text = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+
+    // WHEN
+    const signers = parseSigningSecrets(text, 'arn:secret');
+
+    // THEN
+    expect(signers).toHaveLength(1);
   });
 
   it.each([
@@ -115,6 +127,9 @@ describe('parseSigningSecrets', () => {
     ['a value without the prefix', `${VECTOR.secret} MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`, 'value 2 of 2 in signing secret arn:secret does not start with whsec_'],
     ['garbled base64', 'whsec_MfKQ9r8GKYqr!wjUPD8ILPZIo2LaLaSw', 'value 1 of 1 in signing secret arn:secret is not valid base64'],
     ['a key shorter than 24 bytes', `whsec_${Buffer.from('short').toString('base64')}`, 'decodes to 5 bytes; at least 24 are required'],
+    ['a 23-byte key', `whsec_${Buffer.alloc(23, 7).toString('base64')}`, 'decodes to 23 bytes; at least 24 are required'],
+    ['a prefix and nothing else', 'whsec_', 'value 1 of 1 in signing secret arn:secret is not valid base64'],
+    ['base64url instead of base64', 'whsec_MfKQ9r8GKYqr-wjUPD8ILPZIo2LaLaSw', 'is not valid base64'],
     ['a JSON secret', '{"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}', 'does not start with whsec_'],
   ])('refuses %s without echoing the secret', (_label, text, message) => {
     // GIVEN / WHEN

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { CallbackRetryableError, CallbackUrlBlockedError } from '../../handler/errors';
 import {
   type CallbackPolicy,
@@ -6,8 +7,8 @@ import {
   hostMatches,
   isAddressAllowed,
   normaliseIPv4,
+  normaliseIPv6,
   parseHostPattern,
-  parseIPv6,
   resolveCallbackTarget,
   type Resolver,
 } from '../../handler/ssrf';
@@ -126,21 +127,36 @@ describe('normaliseIPv4', () => {
   });
 });
 
-describe('parseIPv6', () => {
+describe('normaliseIPv6', () => {
   it.each([
-    ['::', '00000000000000000000000000000000'],
-    ['::1', '00000000000000000000000000000001'],
-    ['[::ffff:127.0.0.1]', '00000000000000000000ffff7f000001'],
-    ['fe80::1%eth0', 'fe800000000000000000000000000001'],
-    ['2001:db8:0:0:1:0:0:1', '20010db8000000000001000000000001'],
-    ['64:ff9b::192.0.2.33', '0064ff9b0000000000000000c0000221'],
-  ])('reads %s', (text, hex) => {
+    ['::', '::'],
+    ['[::1]', '::1'],
+    ['0:0:0:0:0:0:0:1', '::1'],
+    ['[::ffff:127.0.0.1]', '::ffff:7f00:1'],
+    ['fe80::1%eth0', 'fe80::1'],
+    ['2001:DB8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
+    // ipaddr.js alone would read this IPv4-compatible form as IPv4-mapped (::ffff:7f00:1).
+    ['::127.0.0.1', '::7f00:1'],
+  ])('reads %s as %s, as the URL standard does', (text, expected) => {
     // GIVEN / WHEN
-    const bytes = parseIPv6(text);
+    const normalised = normaliseIPv6(text);
 
     // THEN
-    expect(Buffer.from(bytes ?? []).toString('hex')).toBe(hex);
+    expect(normalised).toBe(expected);
   });
+
+  // ipaddr.js alone would read the octal-looking tail as decimal (::ffff:b100:1); the URL parser refuses it.
+  it.each(['::ffff:0177.0.0.1', '::ffff:1.2.3', '12345::', 'fe80::1::2', '1:2:3:4:5:6:7:8:9', '127.0.0.1', 'example.com', '[::1]/x'])(
+    'refuses %s',
+    (text) => {
+      // GIVEN / WHEN
+      const normalised = normaliseIPv6(text);
+
+      // THEN
+      expect(normalised).toBeUndefined();
+    },
+  );
 });
 
 describe('host patterns', () => {
@@ -205,6 +221,25 @@ describe('checkCallbackUrl', () => {
     // THEN
     expect(check).toThrow('https://receiver.example.com:8443/hook?…');
     expect(check).not.toThrow(/s3cr3t/);
+  });
+
+  it.each([
+    ['a port out of range', 'https://receiver.example.com:99999/cb?token=s3cr3t', "got 'https://receiver.example.com:99999/cb?…'"],
+    ['a bad host', 'https://user:s3cr3t@rec eiver.example.com/cb', "got 'https://rec eiver.example.com/cb'"],
+    ['a bad port and credentials', 'https://user:s3cr3t@receiver.example.com:x/cb#s3cr3t', "got 'https://receiver.example.com:x/cb'"],
+  ])('blocks a URL that does not parse (%s) without echoing its secrets', (_label, url, shown) => {
+    // GIVEN / WHEN
+    let thrown: unknown;
+    try {
+      checkCallbackUrl(url, STRICT);
+    } catch (error) {
+      thrown = error;
+    }
+
+    // THEN
+    expect(thrown).toBeInstanceOf(CallbackUrlBlockedError);
+    expect((thrown as Error).message).toContain(shown);
+    expect(inspect(thrown, { depth: 10 })).not.toContain('s3cr3t');
   });
 
   it.each([

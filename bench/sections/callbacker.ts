@@ -1,7 +1,8 @@
 /**
- * Part 5, callbacker: the shipped bundle (built by bundleCallbacker()) against a naive SDK bundle
- * (bench/fixtures/naive-callbacker.ts, built here with the same esbuild options): zipped size, cold module load in
- * fresh processes, and presign + POST latency to a local receiver.
+ * Part 5, callbacker: the shipped bundle (built by bundleCallbacker()) against a minimal SDK bundle of only
+ * @aws-sdk/client-s3 + @aws-sdk/s3-request-presigner (bench/fixtures/minimal-sdk-callbacker.ts, built in the same run
+ * with the same esbuild options: module-first, minified, node22): zipped size, cold module load in fresh processes,
+ * and presign + POST latency to a local receiver.
  */
 import { buildSync } from 'esbuild';
 import * as fs from 'node:fs';
@@ -22,7 +23,8 @@ import { zippedSize } from '../support/zip';
 import type { BenchOptions } from './section';
 
 export const ZIP_TARGET_KB = 150;
-export const LOAD_TARGET_MS = 50;
+/** Cold module load of ours at most this many times the minimal bundle's. */
+export const LOAD_TARGET_RATIO = 1.3;
 export const P50_TARGET_MS = 10;
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/bench-presigner';
@@ -36,8 +38,8 @@ type Handler = (event: DeliveryRequest) => Promise<DeliveryResult | { StatusCode
 const LOAD_SCRIPT = `const { performance } = require('perf_hooks'); const t = performance.now(); require(process.argv[1]); process.stdout.write(String(performance.now() - t));`;
 
 /** Bundles the SDK baseline with the callbacker's own esbuild options. */
-function buildNaiveBundle(root: string, directory: string): string {
-  const options = callbackerBuildOptions(path.join(root, 'bench', 'fixtures', 'naive-callbacker.ts'), root, 'bench/0');
+function buildMinimalBundle(root: string, directory: string): string {
+  const options = callbackerBuildOptions(path.join(root, 'bench', 'fixtures', 'minimal-sdk-callbacker.ts'), root, 'bench/0');
   const result = buildSync(options);
   const file = path.join(directory, 'index.js');
   fs.writeFileSync(file, result.outputFiles[0].contents);
@@ -69,7 +71,8 @@ interface Services {
 async function startServices(): Promise<Services> {
   const [s3, sts, secrets, receiver] = await Promise.all([
     startLocalS3(['results']),
-    startLocalSts(S3RVER_CREDENTIALS),
+    // As deployed, the presigner role is assumed from the function's role (role chaining): one-hour sessions at most.
+    startLocalSts({ ...S3RVER_CREDENTIALS, maxDurationSeconds: 3600 }),
     startLocalSecretsManager(),
     startReceiver(),
   ]);
@@ -137,26 +140,41 @@ export async function callbackerSection(options: BenchOptions): Promise<SectionR
   const services = await startServices();
   try {
     const ours = bundleCallbacker({ outputRoot: path.join(scratch, 'ours') }).file;
-    const naive = buildNaiveBundle(root, fs.mkdtempSync(path.join(scratch, 'naive-')));
-    const [oursBytes, naiveBytes] = [fs.readFileSync(ours), fs.readFileSync(naive)];
-    const [oursLoads, naiveLoads] = coldLoads([ours, naive], options.smoke ? 2 : 15, root);
+    const minimal = buildMinimalBundle(root, fs.mkdtempSync(path.join(scratch, 'minimal-')));
+    const [oursBytes, minimalBytes] = [fs.readFileSync(ours), fs.readFileSync(minimal)];
+    const runs = options.smoke ? 2 : 15;
+    const [oursLoads, minimalLoads] = coldLoads([ours, minimal], runs, root);
     const calls = options.smoke ? 20 : 1000;
+    const stsBefore = services.sts.requests.length;
     const oursLatency = await invocationLatencies(ours, services, calls);
-    const naiveLatency = await invocationLatencies(naive, services, calls);
+    const assumeRoleCalls = services.sts.requests.length - stsBefore;
+    const minimalLatency = await invocationLatencies(minimal, services, calls);
     return {
       title: 'Callbacker',
       baseline:
-        'a naive bundle of bench/fixtures/naive-callbacker.ts (@aws-sdk/client-s3 GetObjectCommand + getSignedUrl, then a fetch POST), ' +
-        'built in the run with the callbacker\'s own esbuild options. Sizes in KB of 1000 bytes; the zip is one file deflated at level 9 ' +
-        `(within 1% of \`zip -9\`). Load: \`require\` of the bundle in a fresh \`node\` process, median of ${options.smoke ? 2 : 15} interleaved runs. ` +
-        `Latency: ${calls} sequential invocations in one process after one unmeasured warm-up, against @20minutes/s3rver, a local STS, ` +
-        'a local Secrets Manager and a local receiver on 127.0.0.1 (presigner role and signing on, as deployed); the last URL must download.',
+        'a minimal SDK bundle, bench/fixtures/minimal-sdk-callbacker.ts (@aws-sdk/client-s3 GetObjectCommand + getSignedUrl with the ' +
+        'function\'s own credentials, then a fetch POST; no role, no signing, no SSRF checks), built in the run with the callbacker\'s own ' +
+        'esbuild options (module-first `mainFields`, minified, node22). Sizes in KB of 1000 bytes; the zip is one file deflated at level 9 ' +
+        `(within 1% of \`zip -9\`). Load: \`require\` of the bundle in a fresh \`node\` process, median of ${runs} interleaved runs; the target ` +
+        `is ${LOAD_TARGET_RATIO}x the minimal bundle's median. Latency: ${calls} sequential invocations in one process after one unmeasured ` +
+        'warm-up, against @20minutes/s3rver, a local STS that caps sessions at one hour as role chaining does, a local Secrets Manager and a ' +
+        'local receiver on 127.0.0.1 (presigner role and signing on, as deployed); the last URL must download. A delivery more than about a ' +
+        'second after its sandbox last assumed the presigner role assumes it again (a shorter URL than a fresh session would give is never ' +
+        `handed out): ${assumeRoleCalls} AssumeRole requests for the warm-up and these ${calls} back-to-back deliveries, while deployed ` +
+        'deliveries minutes apart each make one, adding an STS round trip this local STS cannot stand for.',
       rows: [
-        row({ metric: 'bundle size', unit: 'KB', ours: oursBytes.length / 1000, baseline: naiveBytes.length / 1000 }),
-        row({ metric: 'zipped bundle size', unit: 'KB', ours: zippedSize('index.js', oursBytes) / 1000, baseline: zippedSize('index.js', naiveBytes) / 1000, target: ZIP_TARGET_KB }),
-        row({ metric: 'cold module load', unit: 'ms', ours: median(oursLoads), baseline: median(naiveLoads), target: LOAD_TARGET_MS }),
-        row({ metric: 'presign + POST latency p50', unit: 'ms', ours: percentile(oursLatency, 50), baseline: percentile(naiveLatency, 50), target: P50_TARGET_MS }),
-        row({ metric: 'presign + POST latency p99', unit: 'ms', ours: percentile(oursLatency, 99), baseline: percentile(naiveLatency, 99) }),
+        row({ metric: 'bundle size', unit: 'KB', ours: oursBytes.length / 1000, baseline: minimalBytes.length / 1000 }),
+        row({ metric: 'zipped bundle size', unit: 'KB', ours: zippedSize('index.js', oursBytes) / 1000, baseline: zippedSize('index.js', minimalBytes) / 1000, target: ZIP_TARGET_KB }),
+        row({
+          metric: 'cold module load',
+          unit: 'ms',
+          ours: median(oursLoads),
+          baseline: median(minimalLoads),
+          target: LOAD_TARGET_RATIO * median(minimalLoads),
+          note: `target ${LOAD_TARGET_RATIO}x the minimal bundle`,
+        }),
+        row({ metric: 'presign + POST latency p50', unit: 'ms', ours: percentile(oursLatency, 50), baseline: percentile(minimalLatency, 50), target: P50_TARGET_MS }),
+        row({ metric: 'presign + POST latency p99', unit: 'ms', ours: percentile(oursLatency, 99), baseline: percentile(minimalLatency, 99) }),
       ],
     };
   } finally {
