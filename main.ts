@@ -1,4 +1,3 @@
-import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -28,7 +27,6 @@ export class AsyncAthenaQueryStack extends TerraformStack {
   constructor(scope: Construct, id: string, options: AsyncAthenaQueryStackOptions = {}) {
     super(scope, id);
     new AwsProvider(this, 'aws', options.region ? { region: options.region } : {});
-    new ArchiveProvider(this, 'archive');
     // A relative state path: the default local backend writes the synthesizing machine's absolute path.
     new LocalBackend(this, { path: 'terraform.tfstate' });
 

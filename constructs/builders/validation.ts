@@ -6,6 +6,7 @@ import type { AsyncAthenaQueryProps } from '../async-athena-query-props';
 import type { BackoffPolicy } from './asl';
 import type { PropProblem } from './errors';
 import { MAX_NAME_PREFIX_LENGTH, NAME_PREFIX_PATTERN } from './naming';
+import { CALLBACKER_PACKAGINGS } from './packaging';
 import { bucketNameProblem, OUTPUT_LOCATION_PATTERN, parseOutputLocation } from './s3-location';
 
 /** Tells whether a value is an unresolved Terraform token (injected, so this module needs no cdktf import). */
@@ -138,6 +139,10 @@ const rules: readonly Rule[] = [
   (p, u) => integerIn('callbackerMemoryMb', p.callbackerMemoryMb, 128, 10240, u),
   (p, u) => integerIn('callbackerTimeoutSeconds', p.callbackerTimeoutSeconds, 30, 900, u),
   (p, u) => integerIn('callbackerReservedConcurrency', p.callbackerReservedConcurrency, 1, 1000, u),
+  (p) =>
+    p.callbackerPackaging === undefined || (CALLBACKER_PACKAGINGS as readonly string[]).includes(p.callbackerPackaging)
+      ? []
+      : problem('callbackerPackaging', `be one of ${CALLBACKER_PACKAGINGS.map((m) => `'${m}'`).join(', ')}`, p.callbackerPackaging),
   (p, u) => matches('stageName', p.stageName, STAGE_PATTERN, 'be 1-128 letters, digits, underscores or hyphens', u),
   (p, u) => (p.throttlingRateLimit === undefined || u(p.throttlingRateLimit) || p.throttlingRateLimit > 0 ? [] : problem('throttlingRateLimit', 'be greater than 0 requests per second', p.throttlingRateLimit)),
   (p, u) => integerIn('throttlingBurstLimit', p.throttlingBurstLimit, 1, 5000, u),
