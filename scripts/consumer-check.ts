@@ -16,7 +16,7 @@
  *
  *   npm run test:consumer [-- --scenario steps --scenario git] [--keep]
  */
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -91,21 +91,19 @@ const SCENARIOS: readonly Scenario[] = [
 
 interface Outcome {
   readonly status: number;
+  /** Standard output. */
   readonly output: string;
+  /** Standard error. */
+  readonly errors: string;
 }
 
-function run(command: string, args: readonly string[], options: ExecFileSyncOptions & { cwd: string }): Outcome {
-  try {
-    const output = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024, ...options }) as string;
-    return { status: 0, output };
-  } catch (error) {
-    const e = error as { status?: number; stdout?: string; stderr?: string; message: string };
-    return { status: e.status ?? 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` || e.message };
-  }
+function run(command: string, args: readonly string[], options: SpawnSyncOptions & { cwd: string }): Outcome {
+  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024, ...options });
+  return { status: result.status ?? 1, output: String(result.stdout ?? ''), errors: `${String(result.stderr ?? '')}${result.error ? result.error.message : ''}` };
 }
 
 function must(outcome: Outcome, what: string): string {
-  if (outcome.status !== 0) throw new Error(`${what} failed (exit ${outcome.status}):\n${outcome.output.slice(-4000)}`);
+  if (outcome.status !== 0) throw new Error(`${what} failed (exit ${outcome.status}):\n${`${outcome.output}${outcome.errors}`.slice(-4000)}`);
   return outcome.output;
 }
 
@@ -323,7 +321,7 @@ function runScenario(scenario: Scenario, tarball: string, gitUrl: string, keep: 
       const outdir = path.join(dir, 'cdktf.out.archive');
       const outcome = run(process.execPath, ['out/main.js', outdir], { cwd: dir, env: { ...process.env, PACKAGING: 'archive-provider', CHECKPOINT_DISABLE: '1' } });
       if (!hasArchive) {
-        assert(outcome.status !== 0 && outcome.output.includes('MissingPeerDependencyError') && outcome.output.includes('npm install --save-dev @cdktf/provider-archive'), `expected MissingPeerDependencyError, got:\n${outcome.output.slice(-2000)}`);
+        assert(outcome.status !== 0 && outcome.errors.includes('MissingPeerDependencyError') && outcome.errors.includes('npm install --save-dev @cdktf/provider-archive'), `expected MissingPeerDependencyError, got:\n${outcome.errors.slice(-2000)}`);
         return;
       }
       must(outcome, 'synth (archive-provider)');
@@ -338,8 +336,11 @@ function runScenario(scenario: Scenario, tarball: string, gitUrl: string, keep: 
 
     if (scenario.jest) {
       check("jest runs the README's testing snippet (Testing.synthScope, toHaveResourceWithProperties)", () => {
-        const output = must(run(process.execPath, [path.join(dir, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci'], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1' } }), 'jest');
-        assert(/Tests:\s+\d+ passed, \d+ total/.test(output) && !/failed/.test(output), `jest did not pass every test:\n${output}`);
+        const outcome = run(process.execPath, [path.join(dir, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci'], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+        must(outcome, 'jest');
+        // jest reports on standard error.
+        assert(/Tests:\s+\d+ passed, \d+ total/.test(outcome.errors) && !/failed/.test(outcome.errors), `jest did not pass every test:\n${outcome.errors}`);
+        process.stdout.write(`        ${/Tests:.*/.exec(outcome.errors)?.[0] ?? ''}\n`);
       });
     }
   } finally {
