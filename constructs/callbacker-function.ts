@@ -7,6 +7,7 @@ import { Annotations, AssetType, Fn, ref, TerraformAsset, type TerraformDataSour
 import { Construct } from 'constructs';
 import { AwsContext } from './aws-context';
 import { callbackerPolicy, presignerPolicy, type ResultsLocation, roleTrustPolicy, serviceTrustPolicy } from './builders/iam-policies';
+import { InvalidPropsError } from './builders/errors';
 import { resourceName } from './builders/naming';
 import { type CallbackerPackaging, CALLBACKER_PACKAGINGS, DEFAULT_CALLBACKER_PACKAGING } from './builders/packaging';
 import { MAX_CHAINED_SESSION_SECONDS } from './builders/validation';
@@ -189,7 +190,9 @@ export class CallbackerFunction extends Construct {
 
     this.packaging = props.packaging ?? DEFAULT_CALLBACKER_PACKAGING;
     if (!(CALLBACKER_PACKAGINGS as readonly string[]).includes(this.packaging)) {
-      throw new Error(`CallbackerFunction '${id}': packaging must be one of ${CALLBACKER_PACKAGINGS.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(this.packaging)}.`);
+      throw new InvalidPropsError('CallbackerFunction', id, [
+        { prop: 'packaging', rule: `be one of ${CALLBACKER_PACKAGINGS.map((m) => `'${m}'`).join(', ')}`, value: this.packaging },
+      ]);
     }
     const shipped = shippedCallbacker();
     let code: DeploymentPackage;
