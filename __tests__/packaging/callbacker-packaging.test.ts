@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
-import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, MissingPeerDependencyError, shippedCallbacker } from '../../constructs';
+import { AsyncAthenaQuery, type AsyncAthenaQueryProps, CallbackerFunction, InvalidPropsError, MissingPeerDependencyError, shippedCallbacker } from '../../constructs';
 import { loadArchiveProvider } from '../../constructs/archive-packaging';
 import { useScratchTempDir } from '../support/synth';
 
@@ -209,5 +209,23 @@ describe('an unbuilt checkout', () => {
     // THEN
     expect(thrown).toEqual({ name: 'MissingCallbackerBundleError', message: expect.stringContaining('run `npm run build` in the package folder') });
     expect(thrown?.message).toContain(path.join(copy, 'dist', 'callbacker'));
+  });
+});
+
+describe('CallbackerFunction: packaging', () => {
+  it('rejects an unknown packaging with InvalidPropsError when used on its own', () => {
+    // GIVEN
+    const stack = new TerraformStack(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'packaging-')) }), 'alone');
+    // WHEN
+    const create = () =>
+      new CallbackerFunction(stack, 'Callbacker', {
+        namePrefix: 'alone',
+        results: { bucket: 'results-bucket', prefix: 'q/' },
+        disableWebhookSigning: true,
+        packaging: 'tarball' as never,
+      });
+    // THEN
+    expect(create).toThrow(InvalidPropsError);
+    expect(create).toThrow(/packaging must be one of 'prebuilt-zip', 'archive-provider', got "tarball"/);
   });
 });
