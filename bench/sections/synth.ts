@@ -137,7 +137,9 @@ export async function synthSection(options: BenchOptions): Promise<SectionReport
   // concurrent runs (the smoke test next to a manual run) do not share them.
   const benchDir = path.join(dist, `.bench-${process.pid}`);
   try {
-    const runs = options.smoke ? 1 : 5;
+    // Consumer synths take about half a second and vary with machine load: nine runs steady the medians.
+    const runs = options.smoke ? 1 : 9;
+    const deployableRuns = options.smoke ? 1 : 5;
     const consumer = path.join(benchDir, 'consumer', 'consumer.js');
     fs.mkdirSync(path.dirname(consumer), { recursive: true });
     fs.writeFileSync(consumer, CONSUMER_PROGRAM);
@@ -186,7 +188,7 @@ export async function synthSection(options: BenchOptions): Promise<SectionReport
     const barrelProgram = writeBarrelVariant(root, dist, path.join(benchDir, 'barrel'));
     if (!options.smoke) {
       // The barrel program takes 2-3 s a run, too slow for a smoke run: it is written and checked but not run then.
-      for (let i = 0; i < runs; i += 1) {
+      for (let i = 0; i < deployableRuns; i += 1) {
         measure(deployable, [path.join(dist, 'main.js')], oursTmp, {});
         measure(barrel, [barrelProgram], oursTmp, {});
       }
@@ -213,7 +215,7 @@ export async function synthSection(options: BenchOptions): Promise<SectionReport
         'consumer synth: a compiled consumer program (two AsyncAthenaQuery instances in one stack, with an AWS provider) run as a fresh `node` process; ours uploads the prebuilt zip ' +
         "(packaging 'prebuilt-zip'), the baseline is the same program with bench/fixtures/synth-time-bundling/hook.ts preloaded, which makes the constructs bundle the callbacker " +
         "at synth with the package's previous bundler (verbatim: esbuild `buildSync` and the on-disk bundle cache in TMPDIR) and zip it with the archive provider (packaging 'archive-provider'), as before. " +
-        `"Warm" baseline runs reuse a filled bundle cache (they load the esbuild module but start no esbuild process); "cold" ones start with an empty TMPDIR. ${runs} runs of each, interleaved, after one unmeasured run of each; wall time includes Node start-up; ` +
+        `"Warm" baseline runs reuse a filled bundle cache (they load the esbuild module but start no esbuild process); "cold" ones start with an empty TMPDIR. ${runs} runs of each, interleaved, after one unmeasured run of each (${deployableRuns} of the deployable stack's two programs); wall time includes Node start-up; ` +
         'peak RSS from `process.resourceUsage()` of the node process (an esbuild child process is not included). esbuild processes are counted by pointing ESBUILD_BINARY_PATH at a ' +
         'counting wrapper of the real binary, and esbuild modules by the loaded module list. Deployable stack: dist/main.js against the same compiled program with every deep ' +
         '`@cdktf/provider-*/lib/<x>` import rewritten to the provider barrel. CLI: `npm run synth` (app `node node_modules/ts-node/dist/bin.js --swc main.ts`) against the same CLI ' +
