@@ -6,7 +6,7 @@
  * `<!-- snippet-skip: reason -->` is reported as skipped with its reason. The receiver snippet also runs for real in
  * readme-receiver.test.ts, and the consumer check runs the "Use it from CDKTF" blocks in a scratch project.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -59,6 +59,37 @@ describe('README.md code blocks', () => {
   for (const s of skipped) it.skip(`${label(s)} is not standalone: ${s.skipReason}`, () => undefined);
 });
 
+describe('readmeSnippets', () => {
+  it('reads a skip marker above a block, its section and language, and tells jest tests apart', () => {
+    // GIVEN
+    const markdown = [
+      '## Usage',
+      '<!-- snippet-skip: continues the block above -->',
+      '',
+      '```typescript',
+      "it('x', () => expect(1).toBe(1));",
+      '```',
+      '```tf',
+      'locals {}',
+      '```',
+      '```yaml',
+      'a: 1',
+      '```',
+    ].join('\n');
+    // WHEN
+    const [first, second, third] = readmeSnippets(markdown);
+    // THEN
+    expect(first).toMatchObject({ language: 'ts', line: 4, section: 'Usage', skipReason: 'continues the block above', isJestTest: true });
+    expect(second).toMatchObject({ language: 'hcl', line: 7, isJestTest: false });
+    expect(second.skipReason).toBeUndefined();
+    expect(third.language).toBe('unknown:yaml');
+  });
+
+  it('refuses a fence that is never closed', () => {
+    expect(() => readmeSnippets('```ts\nconst a = 1;\n')).toThrow(/line 1: the ``` fence is never closed/);
+  });
+});
+
 describe('README.md TypeScript blocks', () => {
   it.each(checked('ts').map((s) => [label(s), s] as const))('type-check against the built package as a consumer imports it: %s', (_label, snippet) => {
     // GIVEN
@@ -94,14 +125,14 @@ describe('README.md TypeScript blocks', () => {
       transform: { '^.+\\.ts$': [path.join(project, 'node_modules', '@swc', 'jest'), { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
     };
     // WHEN
-    const output = execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--watchman=false', '--config', JSON.stringify(config)], {
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--watchman=false', '--config', JSON.stringify(config)], {
       cwd: dir,
       env: { ...process.env, TMPDIR: scratch, CHECKPOINT_DISABLE: '1' },
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).toString();
-    // THEN (execFileSync throws, with jest's report, when a test fails)
-    expect(output).toBe('');
+    });
+    // THEN (jest reports on standard error)
+    expect({ status: run.status, report: run.stderr }).toEqual({ status: 0, report: expect.stringMatching(/Tests:\s+\d+ passed, \d+ total/) });
+    expect(run.stderr).not.toMatch(/failed/);
   });
 });
 
