@@ -4,11 +4,11 @@
  */
 import type { MachineDescription } from './support/machine';
 
-/** Units the figures are given in. Counts (`transitions`, `queries`) and `USD` are not times or sizes. */
-export type Unit = 's' | 'ms' | 'MiB' | 'KB' | 'transitions' | 'queries' | 'USD';
+/** Units the figures are given in. Counts (`transitions`, `queries`, `processes`, `modules`) and `USD` are not times or sizes. */
+export type Unit = 's' | 'ms' | 'MiB' | 'KB' | 'transitions' | 'queries' | 'processes' | 'modules' | 'USD';
 
 /** Every unit, for checks. */
-export const UNITS: readonly Unit[] = ['s', 'ms', 'MiB', 'KB', 'transitions', 'queries', 'USD'];
+export const UNITS: readonly Unit[] = ['s', 'ms', 'MiB', 'KB', 'transitions', 'queries', 'processes', 'modules', 'USD'];
 
 /** One measured figure. Null fields are "not measured here" or "no such thing" (no baseline, no target). */
 export interface Row {
@@ -62,7 +62,7 @@ export function row(fields: { metric: string; unit: Unit; ours: number | null; b
 function figure(value: number | null, unit: Unit): string {
   if (value === null) return '—';
   if (unit === 'USD') return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  if ((unit === 'transitions' || unit === 'queries') && Number.isInteger(value)) return `${value} ${unit}`;
+  if ((unit === 'transitions' || unit === 'queries' || unit === 'processes' || unit === 'modules') && Number.isInteger(value)) return `${value} ${unit}`;
   const digits = value >= 100 ? 0 : value >= 10 ? 1 : value >= 1 ? 2 : 3;
   return `${value.toFixed(digits)} ${unit}`;
 }

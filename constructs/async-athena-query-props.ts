@@ -3,6 +3,7 @@
  * variable table) read this interface without importing the construct, so no import circle runs through them.
  */
 import type { BackoffPolicy } from './builders/asl';
+import type { CallbackerPackaging } from './builders/packaging';
 
 /** Props of `AsyncAthenaQuery`. Literal values are validated at synth time; Terraform tokens are accepted. */
 export interface AsyncAthenaQueryProps {
@@ -115,6 +116,16 @@ export interface AsyncAthenaQueryProps {
    * @default - unreserved
    */
   readonly callbackerReservedConcurrency?: number;
+  /**
+   * How the callbacker's deployment package reaches Lambda. `prebuilt-zip` uploads the deterministic zip this package
+   * ships (Terraform hashes the file); nothing is written during `terraform plan`, so a saved plan applies in a fresh
+   * checkout. `archive-provider` has the `archive` provider zip the shipped bundle during `terraform plan` instead: it
+   * needs the optional peer dependency `@cdktf/provider-archive`, adds an `archive` provider to the stack when it has
+   * none, and needs plan and apply in one working directory.
+   *
+   * @default 'prebuilt-zip'
+   */
+  readonly callbackerPackaging?: CallbackerPackaging;
   /**
    * API stage name, the first path segment of the URL.
    *

@@ -112,6 +112,7 @@ export class AsyncAthenaQuery extends Construct {
       memoryMb: props.callbackerMemoryMb,
       timeoutSeconds: props.callbackerTimeoutSeconds,
       reservedConcurrency: props.callbackerReservedConcurrency,
+      packaging: props.callbackerPackaging,
       logRetentionDays: props.logRetentionDays,
       logsKmsKeyArn: props.logsKmsKeyArn,
       tags: props.tags,

@@ -1,17 +1,19 @@
-import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
+import * as path from 'node:path';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
-import { Annotations, AssetType, Fn, TerraformAsset, TerraformStack, Token } from 'cdktf';
+import { Annotations, AssetType, Fn, ref, TerraformAsset, type TerraformDataSource, TerraformProvider, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsContext } from './aws-context';
-import { callbackerPolicy, presignerPolicy, type ResultsLocation, roleTrustPolicy, serviceTrustPolicy } from './builders/iam-policies';
 import { conditional, type JsonTree, objectWith } from './builders/deferred';
+import { InvalidPropsError } from './builders/errors';
+import { callbackerPolicy, presignerPolicy, type ResultsLocation, roleTrustPolicy, serviceTrustPolicy } from './builders/iam-policies';
 import { resourceName, roleName } from './builders/naming';
+import { type CallbackerPackaging, CALLBACKER_PACKAGINGS, DEFAULT_CALLBACKER_PACKAGING } from './builders/packaging';
 import { MAX_CHAINED_SESSION_SECONDS } from './builders/validation';
-import { bundleCallbacker } from './callbacker-bundle';
+import { type ArchiveProviderModule, loadArchiveProvider } from './archive-packaging';
+import { shippedCallbacker } from './callbacker-bundle';
 import { resourceTags } from './tagging';
 import { isDecidedByTerraform, isUnresolvedToken, renderJsonDocument, terraformExpression } from './terraform-json';
 
@@ -119,6 +121,14 @@ export interface CallbackerFunctionProps {
    */
   readonly tags?: Readonly<Record<string, string>>;
   /**
+   * How the deployment package reaches Lambda: the zip this package ships (`prebuilt-zip`), or a zip the `archive`
+   * provider makes from the shipped bundle during `terraform plan` (`archive-provider`, which needs the optional peer
+   * dependency `@cdktf/provider-archive` and plan and apply in one working directory).
+   *
+   * @default 'prebuilt-zip'
+   */
+  readonly packaging?: CallbackerPackaging;
+  /**
    * Partition, region and account.
    *
    * @default - read from the provider
@@ -126,9 +136,16 @@ export interface CallbackerFunctionProps {
   readonly context?: AwsContext;
 }
 
+/** Where Lambda gets the code: the function's `filename` and `source_code_hash`. */
+interface DeploymentPackage {
+  readonly filename: string;
+  readonly sourceCodeHash: string;
+}
+
 /**
- * The callbacker Lambda: presigns the result CSV and POSTs the callback. TypeScript bundled with esbuild at synth
- * time, packaged by the archive provider, with its own log group, role, and a presigner role it assumes to sign.
+ * The callbacker Lambda: presigns the result CSV and POSTs the callback. Its code is the bundle this package ships
+ * prebuilt (`npm run build` bundles handler/ with esbuild): by default the shipped deterministic zip, uploaded as is,
+ * so synth never bundles. It has its own log group, role, and a presigner role it assumes to sign.
  */
 export class CallbackerFunction extends Construct {
   /** The function. */
@@ -139,10 +156,18 @@ export class CallbackerFunction extends Construct {
   public readonly presignerRole: IamRole;
   /** The function's log group. */
   public readonly logGroup: CloudwatchLogGroup;
-  /** The bundle directory, copied into the synthesized stack. */
+  /** How the deployment package reaches Lambda. */
+  public readonly packaging: CallbackerPackaging;
+  /**
+   * The shipped file copied into the synthesized stack: the zip (`prebuilt-zip`) or the bundle the archive provider
+   * zips (`archive-provider`).
+   */
   public readonly asset: TerraformAsset;
-  /** The zip of the bundle, made by the archive provider at plan time. */
-  public readonly archive: DataArchiveFile;
+  /**
+   * The `archive_file` data source that zips the bundle at plan time (an `@cdktf/provider-archive` `DataArchiveFile`);
+   * only with packaging `archive-provider`.
+   */
+  public readonly archive?: TerraformDataSource;
   /** ARN of the function. */
   public readonly functionArn: string;
 
@@ -166,17 +191,35 @@ export class CallbackerFunction extends Construct {
       );
     }
 
-    ensureArchiveProvider(TerraformStack.of(this));
-    const bundle = bundleCallbacker();
-    this.asset = new TerraformAsset(this, 'Bundle', { path: bundle.directory, type: AssetType.DIRECTORY });
-    // Paths relative to the synthesized stack keep cdk.tf.json free of the synthesizing machine's paths.
-    this.archive = new DataArchiveFile(this, 'Archive', {
-      type: 'zip',
-      sourceDir: `\${path.module}/${this.asset.path}`,
-      outputPath: `\${path.module}/${this.asset.path}.zip`,
-      // The provider copies each file's mode into the zip; pinning it keeps the zip identical across machines.
-      outputFileMode: '0644',
-    });
+    this.packaging = props.packaging ?? DEFAULT_CALLBACKER_PACKAGING;
+    if (!(CALLBACKER_PACKAGINGS as readonly string[]).includes(this.packaging)) {
+      throw new InvalidPropsError('CallbackerFunction', id, [
+        { prop: 'packaging', rule: `be one of ${CALLBACKER_PACKAGINGS.map((m) => `'${m}'`).join(', ')}`, value: this.packaging },
+      ]);
+    }
+    const shipped = shippedCallbacker();
+    let code: DeploymentPackage;
+    if (this.packaging === 'prebuilt-zip') {
+      this.asset = new TerraformAsset(this, 'Package', { path: shipped.zipFile, type: AssetType.FILE });
+      // Relative to the module, so cdk.tf.json holds no path of the synthesizing machine and works as a module.
+      const filename = `${ref('path.module')}/${this.asset.path}`;
+      // Terraform hashes the file itself, so the hash always matches what is uploaded.
+      code = { filename, sourceCodeHash: Fn.filebase64sha256(filename) };
+    } else {
+      const archive = loadArchiveProvider(id);
+      ensureArchiveProvider(TerraformStack.of(this), archive.ArchiveProvider);
+      this.asset = new TerraformAsset(this, 'Bundle', { path: shipped.bundleFile, type: AssetType.FILE });
+      const data = new archive.DataArchiveFile(this, 'Archive', {
+        type: 'zip',
+        sourceFile: `${ref('path.module')}/${this.asset.path}`,
+        // Written during plan: one file per instance (the name prefix is unique per deployment), next to the bundle.
+        outputPath: `${ref('path.module')}/${path.posix.dirname(this.asset.path)}/callbacker-${props.namePrefix}.zip`,
+        // The provider copies the file's mode into the zip; pinning it keeps the zip identical across machines.
+        outputFileMode: '0644',
+      });
+      this.archive = data;
+      code = { filename: data.outputPath, sourceCodeHash: data.outputBase64Sha256 };
+    }
 
     this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
       // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
@@ -249,8 +292,8 @@ export class CallbackerFunction extends Construct {
       runtime: 'nodejs22.x',
       architectures: ['arm64'],
       handler: 'index.handler',
-      filename: this.archive.outputPath,
-      sourceCodeHash: this.archive.outputBase64Sha256,
+      filename: code.filename,
+      sourceCodeHash: code.sourceCodeHash,
       memorySize: props.memoryMb ?? 256,
       timeout: props.timeoutSeconds ?? 45,
       reservedConcurrentExecutions: props.reservedConcurrency,
@@ -312,9 +355,10 @@ function callbackerEnvironment(options: CallbackerEnvironmentOptions) {
 /**
  * The archive data source needs the `archive` provider. Stacks that already configure one keep theirs; others get a
  * default one, so consumers do not have to know which providers this construct uses. Configure your own before
- * creating the construct if you need non-default settings.
+ * creating the construct if you need non-default settings. Matched by Terraform provider type, not class, so a
+ * provider made by another copy of the provider package counts too.
  */
-function ensureArchiveProvider(stack: TerraformStack): void {
-  const existing = stack.node.findAll().some((c) => c instanceof ArchiveProvider);
-  if (!existing) new ArchiveProvider(stack, 'ArchiveProviderForAsyncAthenaQuery');
+function ensureArchiveProvider(stack: TerraformStack, provider: ArchiveProviderModule['ArchiveProvider']): void {
+  const existing = stack.node.findAll().some((c) => c instanceof TerraformProvider && c.terraformResourceType === 'archive');
+  if (!existing) new provider(stack, 'ArchiveProviderForAsyncAthenaQuery');
 }

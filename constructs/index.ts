@@ -2,7 +2,7 @@ export { AsyncAthenaQuery } from './async-athena-query';
 export type { AsyncAthenaQueryProps } from './async-athena-query-props';
 export { AwsContext } from './aws-context';
 export { CallbackDeadLetterQueue, type CallbackDeadLetterQueueProps, DEAD_LETTER_RETENTION_SECONDS } from './callback-dead-letter-queue';
-export { bundleCallbacker, type BundleCallbackerOptions, type CallbackerBundle } from './callbacker-bundle';
+export { MissingCallbackerBundleError, MissingPeerDependencyError, shippedCallbacker, type ShippedCallbacker } from './callbacker-bundle';
 export { CallbackerFunction, type CallbackerFunctionProps } from './callbacker-function';
 export { QueryRestApi, type QueryRestApiProps } from './query-rest-api';
 export { QueryStateMachine, type QueryStateMachineProps, RETRYABLE_CALLBACK_ERRORS } from './query-state-machine';
@@ -21,3 +21,4 @@ export { InvalidPropsError, NamePrefixCollisionError, type PropProblem } from '.
 export { MAX_NAME_PREFIX_LENGTH } from './builders/naming';
 export { AsyncAthenaQueryStack, type AsyncAthenaQueryStackOptions, REQUIRED_AWS_PROVIDER, REQUIRED_TERRAFORM_VERSION } from './async-athena-query-stack';
 export { MODULE_OUTPUTS, MODULE_VARIABLES, type ModuleOutput, type ModuleVariable } from './builders/module-interface';
+export { CALLBACKER_PACKAGINGS, type CallbackerPackaging, DEFAULT_CALLBACKER_PACKAGING } from './builders/packaging';

@@ -67,6 +67,17 @@ describe('npm run bench -- --smoke', () => {
     expect(metrics('Burst').some((m) => m.startsWith('makespan'))).toBe(true);
   });
 
+  it('counts esbuild in the synth rows: none in our consumer synth, and the cold synth-time bundling baseline starts it', () => {
+    // GIVEN
+    const synth = report.sections.find((s) => s.title === 'Synth')?.rows ?? [];
+    const started = synth.find((r) => r.metric.startsWith('esbuild processes started per consumer synth') && r.metric.includes('cold'));
+    const loaded = synth.find((r) => r.metric.startsWith('esbuild modules loaded per consumer synth'));
+    // THEN
+    expect(started).toMatchObject({ ours: 0, target: 0, met: true });
+    expect(started?.baseline).toBeGreaterThanOrEqual(1);
+    expect(loaded).toMatchObject({ ours: 0, baseline: 1 });
+  });
+
   it('renders Markdown with the machine, the command and every row', () => {
     const markdown = renderMarkdown(report);
     expect(markdown).toContain('npm run bench -- --smoke');

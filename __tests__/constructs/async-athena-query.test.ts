@@ -10,7 +10,6 @@ import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association';
-import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import { TerraformOutput, Testing, TerraformStack } from 'cdktf';
 import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, NamePrefixCollisionError } from '../../constructs';
 import { resourceNamed, resourcesOf, synthesize, useScratchTempDir } from '../support/synth';
@@ -49,19 +48,11 @@ describe('AsyncAthenaQuery: callbacker', () => {
     expect(defaults.text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/lambda/orders-callbacker', retention_in_days: 30 });
   });
 
-  it('uploads the archive made by the archive provider, with its base64 SHA-256 as source_code_hash', () => {
+  it('uploads the shipped zip from a path relative to the stack, hashed by Terraform from the file', () => {
     const fn = resourceNamed(defaults, 'aws_lambda_function', 'Callbacker');
-    expect(fn.filename).toMatch(/^\$\{data\.archive_file\.Svc_Callbacker_Archive_\w+\.output_path\}$/);
-    expect(fn.source_code_hash).toMatch(/^\$\{data\.archive_file\.Svc_Callbacker_Archive_\w+\.output_base64sha256\}$/);
-  });
-
-  it('zips the bundle from a path relative to the stack, with a pinned file mode', () => {
-    expect(defaults.text).toHaveDataSourceWithProperties(DataArchiveFile, {
-      type: 'zip',
-      source_dir: expect.stringMatching(/^\$\{path\.module\}\/assets\/Svc_Callbacker_Bundle_\w+\/[0-9A-F]{32}$/),
-      output_path: expect.stringMatching(/^\$\{path\.module\}\/assets\/Svc_Callbacker_Bundle_\w+\/[0-9A-F]{32}\.zip$/),
-      output_file_mode: '0644',
-    });
+    expect(fn.filename).toMatch(/^\$\{path\.module\}\/assets\/Svc_Callbacker_Package_\w+\/[0-9A-F]{32}\/callbacker\.zip$/);
+    expect(fn.source_code_hash).toBe(`\${filebase64sha256("${fn.filename}")}`);
+    expect(defaults.json.data?.archive_file).toBeUndefined();
   });
 
   it('passes only ARNs and settings in its environment, never a secret value', () => {

@@ -5,13 +5,13 @@
 import { buildSync, type Metafile } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { callbackerBuildOptions, packageRoot } from '../../constructs/callbacker-bundle';
+import { callbackerBuildOptions, REPOSITORY_ROOT } from '../../scripts/build-callbacker';
 
-const root = packageRoot();
+const root = REPOSITORY_ROOT;
 let metafile: Metafile;
 
 beforeAll(() => {
-  metafile = buildSync(callbackerBuildOptions(path.join(root, 'handler', 'index.ts'), root, 'test/0')).metafile;
+  metafile = buildSync({ ...callbackerBuildOptions(path.join(root, 'handler', 'index.ts'), root, 'test/0'), metafile: true }).metafile;
 });
 
 /** `node_modules/<name>/...` paths by package name, each with the folders it was bundled from. */

@@ -4,7 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { Webhook } from 'standardwebhooks';
-import { bundleCallbacker } from '../../constructs/callbacker-bundle';
+import { packageUserAgent } from '../../scripts/build-callbacker';
 import { acceptDeliveriesQuietly, type BundledHandler, loadBundledHandler } from '../support/bundled-callbacker';
 import { callbackSchemaErrors } from '../support/callback-schema';
 import { caughtErrorEvent, endedQueryEvent, executionArn, succeededEvent } from '../support/callbacker-events';
@@ -118,7 +118,7 @@ describe('bundled callbacker: SUCCEEDED', () => {
     });
     expect(new Webhook(SECRET).verify(body, signatureHeaders(headers))).toEqual(payload);
     expect(headers['content-type']).toBe('application/json');
-    expect(headers['user-agent']).toBe(bundleCallbacker().userAgent);
+    expect(headers['user-agent']).toBe(packageUserAgent());
     expect(headers['webhook-id']).toBe(result.WebhookId);
     expect(Math.abs(Number(headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(30);
   });

@@ -1,13 +1,14 @@
 /**
- * Loads the callbacker exactly as the module deploys it: the bundle file taken from the synthesized stack's asset (the
- * archive provider's source directory), in a fresh module registry, with a given environment. Test helper; not a suite.
+ * Loads the callbacker exactly as the module deploys it: `index.js` unzipped from the deployment package the
+ * synthesized stack ships (with the library that zipped it), in a fresh module registry, with a given environment.
+ * Test helper; not a suite.
  */
 import * as path from 'node:path';
 import type { DeliveryRequest, DeliveryResult } from '../../handler/types';
 import { loadStack } from '../../twin/wiring/stack-cache';
 import type { LocalReceiver } from './local-receiver';
 
-/** The bundle in the synthesized stack (synthesized once per content of the sources, then served from a cache). */
+/** The bundle unzipped from the synthesized stack's deployment package (synthesized once per content of the sources, then served from a cache). */
 export function synthesizedBundleFile(): string {
   return path.join(loadStack({ output_location: 's3://twin-athena-results/queries/' }).bundleDirectory, 'index.js');
 }

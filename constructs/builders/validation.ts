@@ -7,6 +7,7 @@ import type { BackoffPolicy } from './asl';
 import type { IsUnresolved } from './deferred';
 import type { PropProblem } from './errors';
 import { MAX_NAME_PREFIX_LENGTH, NAME_PREFIX_PATTERN } from './naming';
+import { CALLBACKER_PACKAGINGS } from './packaging';
 import { bucketNameProblem, OUTPUT_LOCATION_PATTERN, parseOutputLocation } from './s3-location';
 
 export type { IsUnresolved } from './deferred';
@@ -182,6 +183,10 @@ const rules: readonly Rule[] = [
   (p, u) => integerIn('callbackerMemoryMb', p.callbackerMemoryMb, ...RANGES.callbackerMemoryMb, u),
   (p, u) => integerIn('callbackerTimeoutSeconds', p.callbackerTimeoutSeconds, ...RANGES.callbackerTimeoutSeconds, u),
   (p, u) => integerIn('callbackerReservedConcurrency', p.callbackerReservedConcurrency, ...RANGES.callbackerReservedConcurrency, u),
+  (p) =>
+    p.callbackerPackaging === undefined || (CALLBACKER_PACKAGINGS as readonly string[]).includes(p.callbackerPackaging)
+      ? []
+      : problem('callbackerPackaging', `be one of ${CALLBACKER_PACKAGINGS.map((m) => `'${m}'`).join(', ')}`, p.callbackerPackaging),
   (p, u) => matches('stageName', p.stageName, STAGE_PATTERN, 'be 1-128 letters, digits, underscores or hyphens', u),
   (p, u) =>
     p.apiLoggingLevel === undefined || u(p.apiLoggingLevel) || (API_LOGGING_LEVELS as readonly string[]).includes(p.apiLoggingLevel)

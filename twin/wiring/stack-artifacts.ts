@@ -79,13 +79,19 @@ export interface TwinArtifacts {
     readonly roleArn: string;
     /** `environment.variables`, evaluated; numbers become strings as Lambda stores them. */
     readonly environment: Readonly<Record<string, string>>;
-    /** The archive's source directory, relative to the stack directory. */
-    readonly bundleDirectory: string;
+    /** The deployment package Lambda would get, relative to the stack directory. */
+    readonly codePackage: CodePackageArtifact;
   };
   readonly roles: readonly { readonly arn: string; readonly name: string; readonly maxSessionDurationSeconds: number }[];
   readonly deadLetterQueue: { readonly url: string; readonly arn: string; readonly name: string };
   readonly signingSecret?: { readonly arn: string; readonly name: string };
 }
+
+/**
+ * Where the function's code is in the stack: the zip its `filename` names (packaging `prebuilt-zip`), or the bundle an
+ * `archive_file` data source zips at plan time (packaging `archive-provider`; the zip does not exist before a plan).
+ */
+export type CodePackageArtifact = { readonly kind: 'zip'; readonly file: string } | { readonly kind: 'archive-source'; readonly file: string };
 
 type Config = Record<string, unknown>;
 
@@ -124,15 +130,19 @@ function templates(value: unknown): TemplatesByContentType {
   return Object.fromEntries(Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => [k, str(v, `template for ${k}`)]));
 }
 
-/** Finds the archive the function's `filename` points at and returns its source directory relative to the stack. */
-function bundleDirectoryOf(stack: SynthesizedStack, filename: string): string {
-  const match = /^\$\{data\.archive_file\.([A-Za-z0-9_]+)\.output_path\}$/.exec(filename);
-  if (match === null) throw new Error(`The callbacker's filename must come from an archive_file data source, got ${filename}`);
-  const archive = findResources(stack, 'archive_file', 'data')[match[1]];
-  const sourceDir = str(archive?.source_dir, `archive_file.${match[1]}.source_dir`);
-  const relative = /^\$\{path\.module\}\/(.+)$/.exec(sourceDir);
-  if (relative === null) throw new Error(`The archive's source_dir must be under \${path.module}, got ${sourceDir}`);
+/** A path under `${path.module}`, relative to the stack directory. */
+function moduleRelative(value: string, what: string): string {
+  const relative = /^\$\{path\.module\}\/(.+)$/.exec(value);
+  if (relative === null) throw new Error(`${what} must be under \${path.module}, got ${value}`);
   return path.normalize(relative[1]);
+}
+
+/** Finds the code the function's `filename` points at: the shipped zip, or the source of an archive_file data source. */
+function codePackageOf(stack: SynthesizedStack, filename: string): CodePackageArtifact {
+  const archive = /^\$\{data\.archive_file\.([A-Za-z0-9_]+)\.output_path\}$/.exec(filename);
+  if (archive === null) return { kind: 'zip', file: moduleRelative(filename, "The callbacker's filename") };
+  const source = findResources(stack, 'archive_file', 'data')[archive[1]];
+  return { kind: 'archive-source', file: moduleRelative(str(source?.source_file, `archive_file.${archive[1]}.source_file`), "The archive's source_file") };
 }
 
 /** Reads and evaluates the stack. Runs Terraform once (about 0.3 s). */
@@ -256,7 +266,7 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
       memorySizeMb: fn.memory_size === undefined ? 128 : num(fn.memory_size, 'memory_size'),
       roleArn: str(fn.role, 'function role'),
       environment: Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
-      bundleDirectory: bundleDirectoryOf(stack, str(rawLambda.filename, 'function filename')),
+      codePackage: codePackageOf(stack, str(rawLambda.filename, 'function filename')),
     },
     roles: Object.values(evaluated.roles).map((r) => ({
       arn: str(r.attr_arn, 'role arn'),

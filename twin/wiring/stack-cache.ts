@@ -11,14 +11,29 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readTwinArtifacts, type TwinArtifacts } from './stack-artifacts';
+import { unzipBundle, ZIP_ENTRY } from '../../scripts/callbacker-zip';
+import { type CodePackageArtifact, readTwinArtifacts, type TwinArtifacts } from './stack-artifacts';
 import { synthesizeMainStack } from './synthesized-stack';
 
 /** The repository root (this file lives in `twin/`). */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Sources whose content determines the synthesized stack. */
-const INPUTS = ['main.ts', 'package.json', 'package-lock.json', 'tsconfig.json', 'cdktf.json', 'constructs', 'handler', 'twin/wiring/synthesized-stack.ts', 'twin/wiring/stack-artifacts.ts'];
+const INPUTS = [
+  'main.ts',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'cdktf.json',
+  'constructs',
+  'handler',
+  // The prebuilt callbacker the stack ships (npm run build), and the reader that unzips it.
+  'dist/callbacker',
+  'scripts/callbacker-zip.ts',
+  'twin/wiring/synthesized-stack.ts',
+  'twin/wiring/stack-artifacts.ts',
+  'twin/wiring/stack-cache.ts',
+];
 
 /** Entries older than this are removed when a new one is written. */
 const MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -28,7 +43,10 @@ export interface CachedStack {
   /** The stack directory (`cdk.tf.json`, `assets/`). */
   readonly directory: string;
   readonly artifacts: TwinArtifacts;
-  /** Absolute path of the callbacker bundle (the archive's source directory). */
+  /**
+   * Absolute path of the callbacker's unzipped deployment package: `index.js` taken out of the zip the stack ships,
+   * with the library the build zipped it with, so the twin runs the exact bytes Lambda would.
+   */
   readonly bundleDirectory: string;
   /** Whether this call synthesized (false: served from the cache). */
   readonly synthesized: boolean;
@@ -65,6 +83,19 @@ function removeStaleEntries(root: string, keep: string): void {
   }
 }
 
+/** The folder of a cache entry that holds the unzipped deployment package. */
+const CODE_DIRECTORY = 'code';
+
+/**
+ * Writes what Lambda would unpack from the function's deployment package into `target`: the shipped zip's entry, or
+ * (archive-provider packaging, whose zip only exists after a plan) the file the archive provider would zip.
+ */
+function unpackCode(stackDirectory: string, code: CodePackageArtifact, target: string): void {
+  const source = fs.readFileSync(path.join(stackDirectory, code.file));
+  fs.mkdirSync(target, { recursive: true });
+  fs.writeFileSync(path.join(target, ZIP_ENTRY), code.kind === 'zip' ? unzipBundle(source) : source);
+}
+
 /** Fails early, and says what to do, when the terraform CLI that evaluates the stack's expressions is missing. */
 function requireTerraform(): void {
   try {
@@ -93,7 +124,7 @@ export function loadStack(variables: Readonly<Record<string, unknown>>, cacheRoo
   const read = (synthesized: boolean): CachedStack => {
     const artifacts = JSON.parse(fs.readFileSync(path.join(entry, 'artifacts.json'), 'utf8')) as TwinArtifacts;
     const directory = path.join(entry, 'stack');
-    return { directory, artifacts, bundleDirectory: path.join(directory, artifacts.callbacker.bundleDirectory), synthesized };
+    return { directory, artifacts, bundleDirectory: path.join(entry, CODE_DIRECTORY), synthesized };
   };
   if (fs.existsSync(path.join(entry, 'artifacts.json'))) return read(false);
 
@@ -104,6 +135,7 @@ export function loadStack(variables: Readonly<Record<string, unknown>>, cacheRoo
     const artifacts = readTwinArtifacts(stack, variables);
     fs.renameSync(stack.directory, path.join(staging, 'stack'));
     fs.rmSync(path.join(staging, 'cdktf.out'), { recursive: true, force: true });
+    unpackCode(path.join(staging, 'stack'), artifacts.callbacker.codePackage, path.join(staging, CODE_DIRECTORY));
     fs.writeFileSync(path.join(staging, 'artifacts.json'), JSON.stringify(artifacts, null, 2));
     try {
       fs.renameSync(staging, entry);

@@ -1,0 +1,388 @@
+/**
+ * The package as another CDKTF project gets it. `npm pack` (which runs `prepack`, so the build), then, in scratch
+ * projects in the temp directory, `npm install` of the tarball with peers at versions other than our pins:
+ *
+ * - `steps`: one patch and one minor step away from our pins, without the optional @cdktf/provider-archive; runs the
+ *   README's testing snippet with jest the way a user would;
+ * - `lower`: the lowest version of every peer range in package.json;
+ * - `upper`: the ranges themselves, so npm picks the newest version of each;
+ * - `git`: `npm install git+file://...` of a clone of the committed HEAD, which runs `prepare`.
+ *
+ * Each scenario checks one copy of each peer (`npm ls`), no esbuild installed, loaded or spawned, a strict type-check
+ * of a consumer stack with two instances (and, for the range ends, of the library's own sources, which the compiled
+ * output cannot prove), synth in both packaging modes, and that every scenario synthesizes the same Terraform JSON.
+ * It takes a few minutes, so `.ci/run` runs it after `npm test`, not jest; it ends with `consumer: N passed, M failed`.
+ * Downloads go to `.cache/npm` in the repository (`--prefer-offline`), so repeated runs need no network.
+ *
+ *   npm run test:consumer [-- --scenario steps --scenario git] [--keep]
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readmeSnippets } from './readme-snippets';
+
+const ROOT = path.resolve(__dirname, '..');
+const CACHE = path.join(ROOT, '.cache', 'npm');
+const PEERS = ['cdktf', 'constructs', '@cdktf/provider-aws', '@cdktf/provider-archive'] as const;
+type Peer = (typeof PEERS)[number];
+
+interface Manifest {
+  name: string;
+  peerDependencies: Record<Peer, string>;
+  devDependencies: Record<string, string>;
+}
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
+
+interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  /** npm version specs per peer; a peer left out is not installed. */
+  readonly peers: Partial<Record<Peer, string>>;
+  /** Where the package comes from. */
+  readonly source: 'tarball' | 'git';
+  /** Run the README's testing snippet with jest in the scratch project. */
+  readonly jest: boolean;
+  /** Type-check the library's TypeScript sources against the installed peers. */
+  readonly checkSources: boolean;
+}
+
+/** `^1.2.3` -> `1.2.3`. */
+function lowerEnd(range: string): string {
+  const match = /^\^(\d+\.\d+\.\d+)$/.exec(range);
+  if (match === null) throw new Error(`Peer range ${range} is not a caret range; teach scripts/consumer-check.ts its lower end`);
+  return match[1];
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'steps',
+    description: 'peers one patch or minor step from our pins, no @cdktf/provider-archive',
+    peers: { cdktf: '0.21.0', constructs: '10.8.0', '@cdktf/provider-aws': '21.21.0' },
+    source: 'tarball',
+    jest: true,
+    checkSources: false,
+  },
+  {
+    name: 'lower',
+    description: 'the lowest version of every peer range',
+    peers: Object.fromEntries(PEERS.map((peer) => [peer, lowerEnd(manifest.peerDependencies[peer])])),
+    source: 'tarball',
+    jest: false,
+    checkSources: true,
+  },
+  {
+    name: 'upper',
+    description: 'the peer ranges themselves: npm installs the newest version of each',
+    peers: Object.fromEntries(PEERS.map((peer) => [peer, manifest.peerDependencies[peer]])),
+    source: 'tarball',
+    jest: false,
+    checkSources: true,
+  },
+  {
+    name: 'git',
+    description: 'installed from git (a clone of the committed HEAD), which runs prepare; our pinned peers',
+    peers: Object.fromEntries(PEERS.filter((p) => p !== '@cdktf/provider-archive').map((peer) => [peer, manifest.devDependencies[peer]])),
+    source: 'git',
+    jest: false,
+    checkSources: false,
+  },
+];
+
+interface Outcome {
+  readonly status: number;
+  /** Standard output. */
+  readonly output: string;
+  /** Standard error. */
+  readonly errors: string;
+}
+
+function run(command: string, args: readonly string[], options: SpawnSyncOptions & { cwd: string }): Outcome {
+  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024, ...options });
+  return { status: result.status ?? 1, output: String(result.stdout ?? ''), errors: `${String(result.stderr ?? '')}${result.error ? result.error.message : ''}` };
+}
+
+function must(outcome: Outcome, what: string): string {
+  if (outcome.status !== 0) throw new Error(`${what} failed (exit ${outcome.status}):\n${`${outcome.output}${outcome.errors}`.slice(-4000)}`);
+  return outcome.output;
+}
+
+let passed = 0;
+let failed = 0;
+
+/** Runs one check; a thrown error is a failure with its message. */
+function check(name: string, body: () => void): boolean {
+  try {
+    body();
+    passed += 1;
+    process.stdout.write(`  ok    ${name}\n`);
+    return true;
+  } catch (error) {
+    failed += 1;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stdout.write(`  FAIL  ${name}\n${message.replace(/^/gm, '        ')}\n`);
+    return false;
+  }
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+const npmEnv = { ...process.env, npm_config_cache: CACHE, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+
+/** The consumer's program: two instances in one stack (packaging from PACKAGING) and the README's stack. */
+const MAIN_TS = `import { App, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { AsyncAthenaQuery, type CallbackerPackaging } from 'cdktf-async-athena-query';
+import { AnalyticsStack } from './readme-stack';
+
+const packaging = (process.env.PACKAGING ?? 'prebuilt-zip') as CallbackerPackaging;
+
+class TwoInstances extends TerraformStack {
+  public readonly instances: AsyncAthenaQuery[];
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new AwsProvider(this, 'aws', { region: 'eu-west-1' });
+    this.instances = [
+      new AsyncAthenaQuery(this, 'Orders', { workGroup: 'orders', outputLocation: 's3://analytics-results/orders/', callbackerPackaging: packaging }),
+      new AsyncAthenaQuery(this, 'Billing', { workGroup: 'billing', outputLocation: 's3://analytics-results/billing/', callbackerPackaging: packaging }),
+    ];
+  }
+}
+
+const app = new App({ outdir: process.argv[2] ?? 'cdktf.out' });
+const stack = new TwoInstances(app, 'two-instances');
+new AnalyticsStack(app, 'analytics');
+app.synth();
+// One copy of constructs: the consumer's Construct class is the one the library's constructs extend.
+process.stdout.write(JSON.stringify({ instanceOfConstruct: stack.instances.every((i) => i instanceof Construct) }));
+`;
+
+/** Records every module and process the program loads or starts, to prove esbuild is neither. */
+const GUARD_CJS = `const fs = require('fs');
+const childProcess = require('child_process');
+const started = [];
+for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+  const original = childProcess[name];
+  childProcess[name] = function (command, args) { started.push([command].concat(Array.isArray(args) ? args : []).join(' ')); return original.apply(this, arguments); };
+}
+process.on('exit', () => {
+  fs.writeFileSync(process.env.GUARD_REPORT, JSON.stringify({ modules: Object.keys(require.cache), processes: started }));
+});
+`;
+
+const TSCONFIG = (moduleResolution: 'node16' | 'node10') => ({
+  compilerOptions: {
+    target: 'ES2022',
+    module: moduleResolution === 'node16' ? 'node16' : 'commonjs',
+    moduleResolution,
+    lib: ['ES2022'],
+    strict: true,
+    // The published declarations are checked too: a missing optional peer or a second copy of a peer fails here.
+    skipLibCheck: false,
+    esModuleInterop: true,
+    types: ['node', 'jest'],
+    outDir: 'out',
+  },
+  include: ['main.ts', 'readme-stack.ts', '__tests__/**/*.ts'],
+});
+
+interface StackJson {
+  provider?: Record<string, unknown>;
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  terraform?: Record<string, unknown>;
+}
+
+function readStack(outdir: string, name: string): StackJson {
+  return JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')) as StackJson;
+}
+
+/** The stack JSON without what legitimately differs between peer versions (provider versions, cdktf metadata). */
+function normalized(stack: StackJson): string {
+  const { terraform: _terraform, ...rest } = stack;
+  return JSON.stringify(rest, (key, value: unknown) => (key === '//' ? undefined : value));
+}
+
+const references = new Map<string, string>();
+
+function writeProject(dir: string): void {
+  const snippets = readmeSnippets(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).filter((s) => s.language === 'ts' && s.section === 'Use it from CDKTF');
+  const stack = snippets.find((s) => !s.isJestTest);
+  const test = snippets.find((s) => s.isJestTest);
+  assert(stack && test, 'README.md "Use it from CDKTF" must hold a stack snippet and a jest snippet');
+  fs.writeFileSync(path.join(dir, 'readme-stack.ts'), `${stack.code}\nexport { AnalyticsStack };\n`);
+  fs.mkdirSync(path.join(dir, '__tests__'));
+  fs.writeFileSync(path.join(dir, '__tests__', 'readme.test.ts'), test.code);
+  fs.writeFileSync(path.join(dir, 'main.ts'), MAIN_TS);
+  fs.writeFileSync(path.join(dir, 'guard.cjs'), GUARD_CJS);
+  // cdktf's own jest setup, as `cdktf init` writes it.
+  fs.writeFileSync(path.join(dir, 'setup.js'), "const cdktf = require('cdktf');\ncdktf.Testing.setupJest();\n");
+  fs.writeFileSync(
+    path.join(dir, 'jest.config.js'),
+    "module.exports = { testEnvironment: 'node', testMatch: ['**/__tests__/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/setup.js'], transform: { '^.+\\\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] } };\n",
+  );
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG('node16'), null, 2));
+  fs.writeFileSync(path.join(dir, 'tsconfig.node10.json'), JSON.stringify({ ...TSCONFIG('node10'), compilerOptions: { ...TSCONFIG('node10').compilerOptions, noEmit: true } }, null, 2));
+  // A tripwire: if anything ran esbuild through its JS API, it would start this instead and leave a mark.
+  fs.writeFileSync(path.join(dir, 'esbuild-tripwire.sh'), `#!/bin/sh\ntouch "${path.join(dir, 'esbuild-was-run')}"\nexit 1\n`, { mode: 0o755 });
+}
+
+function packageSpec(scenario: Scenario, tarball: string, gitUrl: string): string {
+  return scenario.source === 'git' ? gitUrl : tarball;
+}
+
+function runScenario(scenario: Scenario, tarball: string, gitUrl: string, keep: boolean): void {
+  process.stdout.write(`\n${scenario.name}: ${scenario.description}\n`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `consumer-${scenario.name}-`));
+  try {
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `consumer-${scenario.name}`, version: '1.0.0', private: true }, null, 2));
+    writeProject(dir);
+    const tools = ['typescript', '@types/node', ...(scenario.jest ? ['jest', 'ts-jest', '@types/jest'] : ['@types/jest'])].map((t) => `${t}@${manifest.devDependencies[t] ?? toolVersion(t)}`);
+    const peers = Object.entries(scenario.peers).map(([peer, spec]) => `${peer}@${spec}`);
+    const installed = check(`npm install ${scenario.source === 'git' ? 'git+file://<clone>' : path.basename(tarball)} ${peers.join(' ')}`, () => {
+      must(run('npm', ['install', '--save-dev', packageSpec(scenario, tarball, gitUrl), ...peers, ...tools], { cwd: dir, env: npmEnv }), 'npm install');
+    });
+    if (!installed) return;
+    const installedPackage = path.join(dir, 'node_modules', manifest.name);
+
+    check('npm ls: exactly one copy of each installed peer, at the requested version, and no invalid or missing peer', () => {
+      must(run('npm', ['ls', '--all'], { cwd: dir, env: npmEnv }), 'npm ls --all');
+      const parseable = must(run('npm', ['ls', '--all', '--parseable', ...PEERS], { cwd: dir, env: npmEnv }), 'npm ls --parseable');
+      for (const peer of PEERS) {
+        const copies = new Set(parseable.split('\n').filter((line) => line.endsWith(`${path.sep}node_modules${path.sep}${peer.split('/').join(path.sep)}`)));
+        const wanted = scenario.peers[peer];
+        assert(copies.size === (wanted === undefined ? 0 : 1), `${peer}: expected ${wanted === undefined ? 'no copy' : 'one copy'}, found ${copies.size}: ${[...copies].join(', ')}`);
+        if (wanted !== undefined) {
+          const version = (JSON.parse(fs.readFileSync(path.join([...copies][0], 'package.json'), 'utf8')) as { version: string }).version;
+          if (/^\d/.test(wanted)) assert(version === wanted, `${peer}: wanted ${wanted}, installed ${version}`);
+          process.stdout.write(`        ${peer}@${version}\n`);
+        }
+      }
+    });
+
+    check('esbuild is not installed', () => {
+      const found = run('npm', ['ls', '--all', '--parseable', 'esbuild'], { cwd: dir, env: npmEnv }).output.trim();
+      assert(found === '' || found === dir, `esbuild is installed: ${found}`);
+      assert(!fs.existsSync(path.join(dir, 'node_modules', 'esbuild')), 'node_modules/esbuild exists');
+    });
+
+    check('the installed package holds the prebuilt callbacker, byte-identical to the packed one', () => {
+      const zip = fs.readFileSync(path.join(installedPackage, 'dist', 'callbacker', 'callbacker.zip'));
+      assert(zip.equals(fs.readFileSync(path.join(ROOT, 'dist', 'callbacker', 'callbacker.zip'))), 'callbacker.zip differs from this build');
+      assert(fs.existsSync(path.join(installedPackage, 'dist', 'constructs', 'index.js')), 'dist/constructs/index.js is missing');
+    });
+
+    check('tsc --noEmit (strict, skipLibCheck false; moduleResolution node16 and node10)', () => {
+      must(run(process.execPath, [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json'], { cwd: dir }), 'tsc (node16)');
+      must(run(process.execPath, [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.node10.json'], { cwd: dir }), 'tsc (node10)');
+    });
+
+    if (scenario.checkSources) {
+      check("the library's TypeScript sources type-check against these peers (every class and attribute exists)", () => {
+        fs.cpSync(path.join(ROOT, 'constructs'), path.join(dir, 'library-sources', 'constructs'), { recursive: true });
+        const config = { compilerOptions: { ...TSCONFIG('node10').compilerOptions, noEmit: true, skipLibCheck: true, types: ['node'], noUnusedLocals: true }, include: ['library-sources/**/*.ts'] };
+        fs.writeFileSync(path.join(dir, 'tsconfig.sources.json'), JSON.stringify(config));
+        must(run(process.execPath, [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.sources.json'], { cwd: dir }), 'tsc of the library sources');
+      });
+    }
+
+    check('synth of two instances with esbuild absent: no esbuild module loaded, no esbuild process started', () => {
+      must(run(process.execPath, [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: dir }), 'tsc (emit)');
+      const report = path.join(dir, 'guard.json');
+      const outdir = path.join(dir, 'cdktf.out');
+      const env = { ...process.env, GUARD_REPORT: report, ESBUILD_BINARY_PATH: path.join(dir, 'esbuild-tripwire.sh'), CHECKPOINT_DISABLE: '1' };
+      const printed = JSON.parse(must(run(process.execPath, ['-r', './guard.cjs', 'out/main.js', outdir], { cwd: dir, env }), 'synth')) as { instanceOfConstruct: boolean };
+      const guard = JSON.parse(fs.readFileSync(report, 'utf8')) as { modules: string[]; processes: string[] };
+      assert(printed.instanceOfConstruct, 'the instances are not instanceof the consumer\'s Construct: two copies of constructs');
+      assert(guard.modules.filter((m) => /esbuild/.test(m)).length === 0, `esbuild modules were loaded: ${guard.modules.filter((m) => /esbuild/.test(m)).join(', ')}`);
+      assert(guard.processes.length === 0, `processes were started: ${guard.processes.join('; ')}`);
+      assert(!fs.existsSync(path.join(dir, 'esbuild-was-run')), 'the esbuild tripwire was run');
+      const stack = readStack(outdir, 'two-instances');
+      const functions = Object.values(stack.resource.aws_lambda_function);
+      assert(functions.length === 2, `expected 2 functions, found ${functions.length}`);
+      const shipped = fs.readFileSync(path.join(installedPackage, 'dist', 'callbacker', 'callbacker.zip'));
+      for (const fn of functions) {
+        const file = path.join(outdir, 'stacks', 'two-instances', String(fn.filename).replace('${path.module}/', ''));
+        assert(fs.existsSync(file) && fs.readFileSync(file).equals(shipped), `${String(fn.filename)} is not the shipped zip`);
+      }
+      assert(stack.data?.archive_file === undefined && stack.provider?.archive === undefined, 'the default packaging made an archive or an archive provider');
+      const text = normalized(stack);
+      const reference = references.get('prebuilt-zip');
+      if (reference === undefined) references.set('prebuilt-zip', text);
+      else assert(text === reference, 'the synthesized JSON differs from the first scenario\'s');
+      assert(readStack(outdir, 'analytics').resource.aws_lambda_function !== undefined, 'the README stack synthesized no function');
+    });
+
+    const hasArchive = scenario.peers['@cdktf/provider-archive'] !== undefined;
+    check(hasArchive ? "synth with callbackerPackaging 'archive-provider': one archive_file per instance and an archive provider" : "callbackerPackaging 'archive-provider' without @cdktf/provider-archive fails with MissingPeerDependencyError", () => {
+      const outdir = path.join(dir, 'cdktf.out.archive');
+      const outcome = run(process.execPath, ['out/main.js', outdir], { cwd: dir, env: { ...process.env, PACKAGING: 'archive-provider', CHECKPOINT_DISABLE: '1' } });
+      if (!hasArchive) {
+        assert(outcome.status !== 0 && outcome.errors.includes('MissingPeerDependencyError') && outcome.errors.includes('npm install --save-dev @cdktf/provider-archive'), `expected MissingPeerDependencyError, got:\n${outcome.errors.slice(-2000)}`);
+        return;
+      }
+      must(outcome, 'synth (archive-provider)');
+      const stack = readStack(outdir, 'two-instances');
+      assert(Object.keys(stack.data?.archive_file ?? {}).length === 2, 'expected two archive_file data sources');
+      assert(Array.isArray(stack.provider?.archive), 'expected an archive provider');
+      const text = normalized(stack);
+      const reference = references.get('archive-provider');
+      if (reference === undefined) references.set('archive-provider', text);
+      else assert(text === reference, 'the synthesized JSON differs from the previous scenario\'s');
+    });
+
+    if (scenario.jest) {
+      check("jest runs the README's testing snippet (Testing.synthScope, toHaveResourceWithProperties)", () => {
+        const outcome = run(process.execPath, [path.join(dir, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci'], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+        must(outcome, 'jest');
+        // jest reports on standard error.
+        assert(/Tests:\s+\d+ passed, \d+ total/.test(outcome.errors) && !/failed/.test(outcome.errors), `jest did not pass every test:\n${outcome.errors}`);
+        process.stdout.write(`        ${/Tests:.*/.exec(outcome.errors)?.[0] ?? ''}\n`);
+      });
+    }
+  } finally {
+    if (keep) process.stdout.write(`  (kept ${dir})\n`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Versions of the tools the scratch projects use that are not our direct development dependencies. */
+function toolVersion(tool: string): string {
+  const versions: Record<string, string> = { 'ts-jest': '29.4.15' };
+  const version = versions[tool];
+  if (version === undefined) throw new Error(`No version for ${tool}`);
+  return version;
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const keep = args.includes('--keep');
+  const wanted = args.flatMap((arg, i) => (args[i - 1] === '--scenario' ? [arg] : []));
+  const unknown = args.filter((arg, i) => arg !== '--keep' && arg !== '--scenario' && args[i - 1] !== '--scenario');
+  const names = SCENARIOS.map((s) => s.name);
+  if (unknown.length > 0 || wanted.some((w) => !names.includes(w))) {
+    process.stderr.write(`Usage: consumer-check [--scenario ${names.join('|')}]... [--keep]\n`);
+    process.exit(2);
+  }
+  fs.mkdirSync(CACHE, { recursive: true });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-check-'));
+  try {
+    process.stdout.write('npm pack (runs prepack: the build)\n');
+    const packed = JSON.parse(must(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: npmEnv }), 'npm pack').replace(/^[^[]*/, '')) as [{ filename: string }];
+    const tarball = path.join(work, packed[0].filename);
+    // A bare clone of the committed HEAD stands in for the repository URL.
+    const clone = path.join(work, 'repository.git');
+    must(run('git', ['clone', '--quiet', '--bare', '--no-local', ROOT, clone], { cwd: work }), 'git clone');
+    const head = must(run('git', ['rev-parse', 'HEAD'], { cwd: ROOT }), 'git rev-parse').trim();
+    for (const scenario of SCENARIOS.filter((s) => wanted.length === 0 || wanted.includes(s.name))) runScenario(scenario, tarball, `git+file://${clone}#${head}`, keep);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  process.stdout.write(`\nconsumer: ${passed} passed, ${failed} failed\n`);
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+main();
