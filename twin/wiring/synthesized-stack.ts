@@ -221,13 +221,24 @@ export function evaluateInStack(stack: SynthesizedStack, expressions: Readonly<R
   );
   // Terraform rejects an empty `variable` block.
   const config = { ...(Object.keys(variables).length > 0 ? { variable: variables } : {}), locals, output: outputs };
-  return runTerraform(config, standIns.variables);
+  // Files the configuration reads with path.module (the callbacker zip under assets/) must be where it expects them.
+  const assets = path.join(stack.directory, 'assets');
+  return runTerraform(config, standIns.variables, fs.existsSync(assets) ? { assets } : {});
 }
 
-/** Evaluates a provider-free configuration with `terraform apply` and returns its outputs. */
-export function runTerraform(config: unknown, variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
+/**
+ * Evaluates a provider-free configuration with `terraform apply` and returns its outputs. `links` names folders to
+ * link into the scratch directory, for configurations that read files relative to themselves.
+ */
+export function runTerraform(
+  config: unknown,
+  variables: Readonly<Record<string, unknown>>,
+  links: Readonly<Record<string, string>> = {},
+): Record<string, unknown> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-eval-'));
   try {
+    // Folders the configuration reads (by path relative to it), linked in rather than copied.
+    for (const [name, target] of Object.entries(links)) fs.symlinkSync(target, path.join(dir, name), 'dir');
     fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(config));
     fs.writeFileSync(path.join(dir, 'stand-ins.tfvars.json'), JSON.stringify(variables));
     const env = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
