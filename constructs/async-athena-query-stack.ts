@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { AsyncAthenaQuery } from './async-athena-query';
 import type { AsyncAthenaQueryProps } from './async-athena-query-props';
 import type { BackoffPolicy } from './builders/asl';
-import { MODULE_OUTPUTS, MODULE_VARIABLES, type ModuleVariable } from './builders/module-interface';
+import { MODULE_MOVES, MODULE_OUTPUTS, MODULE_VARIABLES, type ModuleVariable } from './builders/module-interface';
 import { attributeOfOptional, terraformExpression } from './terraform-json';
 
 /**
@@ -102,6 +102,7 @@ export class AsyncAthenaQueryStack extends TerraformStack {
     for (const output of MODULE_OUTPUTS) {
       new TerraformOutput(this, output.name, { value: values[output.name], description: output.description });
     }
+    if (MODULE_MOVES.length > 0) this.addOverride('moved', MODULE_MOVES.map((move) => ({ from: move.from, to: move.to })));
   }
 }
 

@@ -441,3 +441,17 @@ export const MODULE_OUTPUTS: readonly ModuleOutput[] = [
   { name: 'webhook_signing_secret_arn', description: 'ARN of the Secrets Manager secret that signs callbacks (share its value with receivers); null when signing is disabled.' },
   { name: 'api_gateway_account_role_arn', description: 'ARN of the account-wide API Gateway CloudWatch role; null unless manage_api_gateway_account_role is true.' },
 ];
+
+/** A resource address that changed, and where its object now lives. */
+export interface ModuleMove {
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * `moved` blocks of the module: a resource address is API (renaming it would destroy and re-create the resource), so
+ * every address that changes between releases is listed here, and the stack writes a `moved` block for it. A test
+ * pins the module's addresses (`__tests__/module/resource-addresses.json`) and fails when one disappears without a
+ * move. https://developer.hashicorp.com/terraform/language/modules/develop/refactoring
+ */
+export const MODULE_MOVES: readonly ModuleMove[] = [];
