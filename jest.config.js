@@ -10,6 +10,8 @@ module.exports = {
   // The same polyfill the twin CLI loads; Jest gives each test file its own realm, so it must run per file here.
   setupFiles: ['<rootDir>/twin/polyfill.cjs'],
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-jest.ts'],
+  // The examples import the package by name, as consumers do; here it is the sources (tsconfig.json maps it the same).
+  moduleNameMapper: { '^cdktf-async-athena-query$': '<rootDir>/constructs/index.ts' },
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/__tests__/support/summary-reporter.cjs'],
 };
