@@ -47,6 +47,9 @@ export function callbackerBuildOptions(entry: string, root: string, userAgent: s
     // The SDK loads some Node built-ins lazily with import() (node:http in its request handler); as require() they
     // stay plain CommonJS, which any loader of the bundle can serve (a vm.Script sandbox has no import() callback).
     supported: { 'dynamic-import': false },
+    // The default credential chain, replaced by the environment provider a Lambda function always has (see
+    // handler/sdk/lambda-credentials.ts for why).
+    alias: { '@aws-sdk/credential-provider-node': path.join(root, 'handler', 'sdk', 'lambda-credentials.ts') },
     legalComments: 'none',
     sourcemap: false,
     // Content only: no timestamps, no absolute paths (absWorkingDir makes paths in the output relative).

@@ -76,8 +76,18 @@ describe('the callbacker bundle', () => {
 
     // THEN
     expect([...imported].sort()).toEqual(
-      ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-sts', '@aws-sdk/s3-request-presigner', 'ipaddr.js', 'standardwebhooks'],
+      ['@aws-sdk/client-s3', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-sts', '@aws-sdk/credential-provider-env', '@aws-sdk/s3-request-presigner', 'ipaddr.js', 'standardwebhooks'],
     );
     for (const name of imported) expect(`${name}@${manifest.devDependencies[name]}`).toMatch(/@\d+\.\d+\.\d+$/);
+  });
+
+  it("takes the function's credentials from the environment only: the node default chain's other providers are not bundled", () => {
+    // GIVEN
+    const packages = bundledPackages();
+    // THEN
+    expect(packages.has('@aws-sdk/credential-provider-env')).toBe(true);
+    for (const chain of ['@aws-sdk/credential-provider-node', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-process', '@aws-sdk/credential-provider-web-identity']) {
+      expect(packages.has(chain)).toBe(false);
+    }
   });
 });
