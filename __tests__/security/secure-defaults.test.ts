@@ -147,6 +147,15 @@ describe.each([
     expect(format).toMatchObject({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', userArn: '$context.identity.userArn', status: '$context.status' });
   });
 
+  it('never writes a request body or a value taken from one into the access log', () => {
+    // GIVEN
+    const accessLog = block(only(stackOf(), 'aws_api_gateway_stage').config, 'access_log_settings');
+    // WHEN the format's variables: the validator's error string quotes body values (a callback URL with its token)
+    const variables = Object.values(JSON.parse(String(accessLog.format)) as Record<string, string>);
+    // THEN
+    expect(variables.filter((v) => /\$input|validationErrorString|requestOverride|\$util/.test(v))).toEqual([]);
+  });
+
   it('logs API execution at ERROR without request or response data', () => {
     expect(methodSettings(stackOf())).toMatchObject({ data_trace_enabled: false, logging_level: 'ERROR', metrics_enabled: true });
   });

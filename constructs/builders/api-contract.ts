@@ -141,7 +141,8 @@ export function buildIntegrationResponses(): readonly IntegrationResponseRule[] 
 }
 
 /**
- * The access-log format: one JSON object per request, with the request id, caller identity and status.
+ * The access-log format: one JSON object per request, with the request id, caller identity and status; never a
+ * request body or a value taken from one.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html#apigateway-cloudwatch-log-formats
  */
 export function buildAccessLogFormat(): string {
@@ -161,7 +162,8 @@ export function buildAccessLogFormat(): string {
     integrationStatus: '$context.integration.status',
     integrationLatency: '$context.integration.latency',
     errorMessage: '$context.error.message',
-    validationError: '$context.error.validationErrorString',
+    // Not $context.error.validationErrorString: API Gateway's validator quotes the offending values, and a callback
+    // URL's query string (where tokens live) must never reach a log. The caller sees the details in the 400 answer.
   };
   return JSON.stringify(fields);
 }
