@@ -69,7 +69,7 @@ export interface TwinOptions {
    * @default a new {@link VirtualClock}: time jumps to the next timer whenever the twin is idle
    */
   readonly clock?: TwinClock;
-  /** Uniform numbers in [0, 1) for the state machine's retry jitter. @default Math.random */
+  /** Uniform numbers in [0, 1) for the state machine's retry jitter and the function's `Math.random` (the AWS SDK's retry jitter). @default Math.random */
   readonly random?: () => number;
   readonly athena?: {
     /** Athena's active-query quota. @default no quota */
@@ -241,7 +241,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         memorySizeMb: fn.memorySizeMb,
         environment: { ...runtimeEnvironment, ...synthesized, ...Object.fromEntries(Object.entries(environmentOverrides).map(([k, v]) => [k, v.value])) },
       },
-      { extraCaCertificates: options.trustedCertificates, maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog, clock },
+      { extraCaCertificates: options.trustedCertificates, maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog, clock, random: options.random },
     );
 
     const deadLetters = new DeadLetterStore(artifacts.deadLetterQueue.url, clock);

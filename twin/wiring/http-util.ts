@@ -1,6 +1,7 @@
 /** Small helpers shared by the twin's HTTP servers: bind to 127.0.0.1 on a free port, read bodies, stop cleanly. */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TwinClock } from '../clock/twin-clock';
 
 /** A body larger than the reader's limit. */
 export class BodyTooLargeError extends Error {
@@ -35,8 +36,40 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Options of {@link listenLocally}. */
+export interface ListenOptions {
+  /** @default 0, a free port */
+  readonly port?: number;
+  /**
+   * The clock the server keeps time on: its answers' `Date` header is then this clock's time when the headers are
+   * sent. @default Node's own `Date` header, the wall clock
+   */
+  readonly clock?: TwinClock;
+}
+
+/**
+ * Dates every answer of `server` on `clock`. AWS SDK clients correct their clock skew from a response's `Date` header
+ * (`systemClockOffset`, updated whenever that header is more than 5 minutes from the client's time), so a twin service
+ * that checks signatures on a virtual clock but answers with Node's wall-clock `Date` would teach the callbacker's SDK
+ * to sign with the wall clock as soon as twin time runs 5 minutes ahead of it; its next requests would then be
+ * refused as expired. https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+ */
+function dateAnswersOn(server: Server, clock: TwinClock): void {
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    // Every way of sending headers goes through writeHead (an implicit header too), at the moment they are sent:
+    // a receiver that holds an answer on a timer dates it when it answers.
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.writeHead = ((...args: unknown[]) => {
+      if (!res.headersSent) res.setHeader('Date', new Date(clock.now()).toUTCString());
+      return writeHead(...args);
+    }) as ServerResponse['writeHead'];
+  });
+}
+
 /** Listens on 127.0.0.1 and a free port; `close` destroys every open socket so nothing keeps the process alive. */
-export async function listenLocally(server: Server, port = 0): Promise<RunningServer> {
+export async function listenLocally(server: Server, options: ListenOptions = {}): Promise<RunningServer> {
+  const port = options.port ?? 0;
+  if (options.clock !== undefined) dateAnswersOn(server, options.clock);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
