@@ -71,9 +71,10 @@ describe('the published package', () => {
     // THEN
     const synth = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'analytics', 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, Record<string, unknown>>> };
     // Names that must be unique per account and region (inline policy, model and validator names are per parent).
+    // The signing secret has a name_prefix (Terraform adds a unique suffix), so its prefix must differ too.
     const accountScoped = ['aws_iam_role', 'aws_lambda_function', 'aws_sfn_state_machine', 'aws_sqs_queue', 'aws_secretsmanager_secret', 'aws_cloudwatch_log_group', 'aws_api_gateway_rest_api'];
     const names = accountScoped.flatMap((type) =>
-      Object.values(synth.resource[type] ?? {}).map((r) => `${type}:${String(r.name ?? r.function_name)}`),
+      Object.values(synth.resource[type] ?? {}).map((r) => `${type}:${String(r.name ?? r.name_prefix ?? r.function_name)}`),
     );
     expect(names).toHaveLength(2 * 12);
     expect(new Set(names).size).toBe(names.length);
