@@ -6,6 +6,7 @@
  * final ones.
  */
 import { deliver } from './deliver';
+import { withBoundedErrors } from './errors';
 import { type CallbackerConfig, loadConfig } from './env';
 import { normaliseOutcome } from './outcome';
 import { buildCallbackPayload, type PresignedResult } from './payload';
@@ -25,7 +26,7 @@ const USER_AGENT = typeof __CALLBACKER_USER_AGENT__ === 'string' ? __CALLBACKER_
 /** Read on the first invocation rather than at import, so a bad variable fails as a named, catchable error. */
 let config: CallbackerConfig | undefined;
 
-export const handler = async (event: DeliveryRequest): Promise<DeliveryResult> => {
+export const handler = withBoundedErrors(async (event: DeliveryRequest): Promise<DeliveryResult> => {
   config ??= loadConfig(process.env);
   const request = parseDeliveryRequest(event);
   const outcome = normaliseOutcome(request.queryOutcome, request.executionStartTime, Date.now());
@@ -69,7 +70,6 @@ export const handler = async (event: DeliveryRequest): Promise<DeliveryResult> =
       callback: redactUrl(new URL(request.callbackUrl)),
       state: outcome.state,
       statusCode: delivered.statusCode,
-      attempts: delivered.attempts,
       ...(presigned !== undefined && { expiredIn: presigned.expiredIn }),
     }),
   );
@@ -78,6 +78,5 @@ export const handler = async (event: DeliveryRequest): Promise<DeliveryResult> =
     WebhookId: webhookId,
     State: outcome.state,
     ...(presigned !== undefined && { ExpiredIn: presigned.expiredIn }),
-    Attempts: delivered.attempts,
   };
-};
+});

@@ -339,9 +339,12 @@ export function hostMatches(hostname: string, patterns: readonly HostPattern[]):
   return patterns.some((p) => (p.kind === 'exact' ? hostname === p.host : hostname.endsWith(`.${p.suffix}`)));
 }
 
-/** The URL without its query and fragment, which may carry the caller's tokens; for messages and logs. */
+/**
+ * The URL without its query and fragment, which may carry the caller's tokens; for messages and logs. The mark of a
+ * removed query is ASCII (`?...`): error messages are kept printable ASCII (errors.ts).
+ */
 export function redactUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : '?…'}`;
+  return `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : '?...'}`;
 }
 
 /**

@@ -91,7 +91,7 @@ describe('bundled callbacker: SUCCEEDED', () => {
       expect(download.status).toBe(200);
       expect(await download.text()).toBe(CSV);
       expect(new URL(payload.QueryResult.PresignedUrl).searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
-      expect(result).toEqual({ StatusCode: 204, WebhookId: headers['webhook-id'], State: 'SUCCEEDED', ExpiredIn: 900, Attempts: 1 });
+      expect(result).toEqual({ StatusCode: 204, WebhookId: headers['webhook-id'], State: 'SUCCEEDED', ExpiredIn: 900 });
     },
   );
 
@@ -225,7 +225,7 @@ describe('bundled callbacker: FAILED and CANCELLED', () => {
     });
     expect(callbackSchemaErrors(payload)).toEqual([]);
     expect(new Webhook(SECRET).verify(body, signatureHeaders(headers))).toEqual(payload);
-    expect(result).toEqual({ StatusCode: 204, WebhookId: headers['webhook-id'], State: state, Attempts: 1 });
+    expect(result).toEqual({ StatusCode: 204, WebhookId: headers['webhook-id'], State: state });
   });
 
   it('delivers a throttling failure as FAILED with "Error: Cause" and the execution start time', async () => {

@@ -214,7 +214,7 @@ describe('parseDeliveryRequest', () => {
     ['ExecutionStartTime', { ExecutionStartTime: 'today' }, '"today"'],
     ['CallbackUrl', { CallbackUrl: '' }, '""'],
     ['CallbackUrl', { CallbackUrl: 42 }, '42'],
-    ['CallbackUrl', { CallbackUrl: `https://x.example/${'a'.repeat(5000)}` }, '…'],
+    ['CallbackUrl', { CallbackUrl: `https://x.example/${'a'.repeat(5000)}` }, 'aaa...'],
     ['QueryOutcome', { QueryOutcome: 'FAILED' }, '"FAILED"'],
     ['QueryOutcome', { QueryOutcome: undefined }, 'undefined'],
   ])('rejects a bad %s and echoes the value', (field, override, echoed) => {
