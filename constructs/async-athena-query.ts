@@ -142,6 +142,8 @@ export class AsyncAthenaQuery extends Construct {
       tags: props.tags,
     });
 
+    this.deadLetterQueue.restrictSendersTo(this.queries.role.arn);
+
     if (props.manageApiGatewayAccountRole) {
       this.apiGatewayAccountRole = this.createApiGatewayAccountRole(props.tags);
       this.apiGatewayAccountSettings = new ApiGatewayAccount(this, 'ApiGatewayAccount', { cloudwatchRoleArn: this.apiGatewayAccountRole.arn });

@@ -1,5 +1,7 @@
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Construct } from 'constructs';
+import { deadLetterQueuePolicy } from './builders/iam-policies';
 import { resourceName } from './builders/naming';
 import { resourceTags } from './tagging';
 
@@ -25,8 +27,9 @@ export interface CallbackDeadLetterQueueProps {
 }
 
 /**
- * Where undeliverable callbacks go: one delivery record per message (no presigned URL, no secret), kept 14 days,
- * encrypted, for `npm run redrive` to re-presign and re-deliver.
+ * Where undeliverable callbacks go: one delivery record per message (pointers only: no caller text, no presigned URL,
+ * no secret), kept 14 days, encrypted, for `npm run redrive` to re-derive, re-presign and re-deliver. Call
+ * {@link CallbackDeadLetterQueue.restrictSendersTo} with the state machine's role so nobody else can write to it.
  */
 export class CallbackDeadLetterQueue extends Construct {
   /** The queue. */
@@ -47,5 +50,17 @@ export class CallbackDeadLetterQueue extends Construct {
     });
     this.queueArn = this.queue.arn;
     this.queueUrl = this.queue.url;
+  }
+
+  /**
+   * Attaches the queue policy that denies `sqs:SendMessage` to every principal but the given role (the state
+   * machine's). Call it once; returns the policy resource.
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-using-identity-based-policies.html
+   */
+  public restrictSendersTo(senderRoleArn: string): SqsQueuePolicy {
+    return new SqsQueuePolicy(this, 'Policy', {
+      queueUrl: this.queue.url,
+      policy: JSON.stringify(deadLetterQueuePolicy({ queueArn: this.queue.arn, senderRoleArn })),
+    });
   }
 }

@@ -8,6 +8,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association';
 import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import { TerraformOutput, Testing, TerraformStack } from 'cdktf';
@@ -161,6 +162,29 @@ describe('AsyncAthenaQuery: REST API', () => {
 describe('AsyncAthenaQuery: dead-letter queue and signing secret', () => {
   it('keeps undeliverable callbacks 14 days in an encrypted queue', () => {
     expect(defaults.text).toHaveResourceWithProperties(SqsQueue, { name: 'orders-callback-dlq', message_retention_seconds: 1209600, sqs_managed_sse_enabled: true });
+  });
+
+  it('attaches a queue policy that denies sqs:SendMessage to all but the state machine role', () => {
+    // GIVEN
+    const [policy] = Object.values(resourcesOf(defaults, 'aws_sqs_queue_policy'));
+    const [queueName] = Object.keys(resourcesOf(defaults, 'aws_sqs_queue'));
+    const [roleName] = Object.entries(resourcesOf(defaults, 'aws_iam_role')).find(([, r]) => String(r.name).endsWith('state-machine-role')) ?? [];
+    // THEN
+    expect(defaults.text).toHaveResource(SqsQueuePolicy);
+    expect(policy.queue_url).toBe(`\${aws_sqs_queue.${queueName}.url}`);
+    expect(JSON.parse(String(policy.policy))).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: ['sqs:SendMessage'],
+          Resource: [`\${aws_sqs_queue.${queueName}.arn}`],
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': `\${aws_iam_role.${roleName}.arn}` } },
+        },
+      ],
+    });
   });
 
   it('creates a signing secret whose generated value is kept across plans', () => {

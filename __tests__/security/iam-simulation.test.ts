@@ -202,6 +202,78 @@ describe.each(DEPLOYMENT_SPECS)('IAM policies of the $label', (spec) => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// The dead-letter queue's resource policy: only the state machine role may send (issue 12 §3)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `aws:PrincipalArn` as IAM puts it in the request context: a role session's is the role's ARN, any other
+ * principal's is its own ARN. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+ */
+function principalArnOf(principal: string): string {
+  const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(principal);
+  return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : principal;
+}
+
+/** One request against the dead-letter queue, by a principal whose own policies allow it. */
+interface QueueRow {
+  readonly by: string;
+  readonly principal: (d: RenderedDeployment) => string;
+  readonly action: string;
+  readonly identity: (d: RenderedDeployment) => readonly PolicyDocument[];
+  readonly expected: Decision;
+  readonly account?: string;
+}
+
+const anyone = () => [allowsEverywhere('sqs:*')];
+const QUEUE_ROWS: readonly QueueRow[] = [
+  { by: "the state machine role's session", principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'stateMachine').name}/exec`, action: 'sqs:SendMessage', identity: (d) => roleOf(d, 'stateMachine').inline, expected: 'Allowed' },
+  { by: 'the callbacker role, even if allowed sqs:* everywhere', principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'callbacker').name}/fn`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
+  { by: 'an administrator role of the account', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/admin/alice`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
+  { by: 'an IAM user of the account', principal: () => `arn:aws:iam::${ACCOUNT_ID}:user/mallory`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
+  { by: 'a same-named state machine role of another account', principal: (d) => `arn:aws:sts::${OTHER_ACCOUNT_ID}:assumed-role/${roleOf(d, 'stateMachine').name}/exec`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
+  { by: 'an operator running redrive (receive)', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/operator/bob`, action: 'sqs:ReceiveMessage', identity: anyone, expected: 'Allowed' },
+  { by: 'an operator running redrive (delete)', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/operator/bob`, action: 'sqs:DeleteMessage', identity: anyone, expected: 'Allowed' },
+];
+
+describe.each(DEPLOYMENT_SPECS)('the dead-letter queue policy of the $label', (spec) => {
+  it('denies sqs:SendMessage to every principal but the state machine role, and grants nothing', () => {
+    // GIVEN
+    const d = deployment(spec);
+    // WHEN
+    const statements = d.deadLetterQueuePolicy.Statement;
+    // THEN
+    expect(statements).toEqual([
+      {
+        Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['sqs:SendMessage'],
+        Resource: [d.arns.deadLetterQueue],
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleOf(d, 'stateMachine').arn } },
+      },
+    ]);
+  });
+
+  it.each(QUEUE_ROWS)('$action by $by is $expected', async (row) => {
+    // GIVEN
+    const d = deployment(spec);
+    const principal = row.principal(d);
+    // WHEN
+    const decision = await decide({
+      principal,
+      action: row.action,
+      resource: d.arns.deadLetterQueue,
+      resourceAccount: ACCOUNT_ID,
+      identityPolicies: row.identity(d),
+      resourcePolicy: d.deadLetterQueuePolicy,
+      context: { 'aws:PrincipalArn': principalArnOf(principal) },
+    });
+    // THEN
+    expect(decision).toBe(row.expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // Trust policies
 // ---------------------------------------------------------------------------------------------------------------
 

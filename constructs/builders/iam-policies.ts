@@ -12,7 +12,8 @@ export interface IamStatement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: readonly string[];
   readonly Resource?: readonly string[];
-  readonly Principal?: Readonly<Record<string, string | readonly string[]>>;
+  /** A resource policy's principal: `*` (everyone, signed or not) or principals by kind. */
+  readonly Principal?: '*' | Readonly<Record<string, string | readonly string[]>>;
   readonly Condition?: IamConditions;
 }
 
@@ -341,6 +342,44 @@ export function apiPolicy(stateMachineArn: string): IamPolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [{ Sid: 'StartQueryExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [stateMachineArn] }],
+  };
+}
+
+/** Options for {@link deadLetterQueuePolicy}. */
+export interface DeadLetterQueuePolicyOptions {
+  /** ARN of the dead-letter queue. */
+  readonly queueArn: string;
+  /** ARN of the only role that may send to it: the state machine's. */
+  readonly senderRoleArn: string;
+}
+
+/**
+ * The dead-letter queue's resource policy: nobody but the state machine role may send to it. Redrive acts on what a
+ * record points to, so a forged record must not get in at all (and redrive re-derives everything anyway, see
+ * redrive/derive.ts). The role's own identity policy grants the send; this policy only denies everyone else, so it
+ * names no role as a principal (a policy naming a role breaks when the role is recreated).
+ *
+ * `Principal: "*"` with `ArnNotEquals aws:PrincipalArn` denies every other principal of any account, including
+ * service principals (which carry no aws:PrincipalArn, and a negated operator matches a missing key). For a role's
+ * session aws:PrincipalArn is the role's ARN. `sqs:SendMessage` also governs SendMessageBatch.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-creating-custom-policies-access-policy-examples.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+ */
+export function deadLetterQueuePolicy(options: DeadLetterQueuePolicyOptions): IamPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+        Effect: 'Deny',
+        // A Deny for everyone but the sender role (see the condition), not a grant: this `*` widens nothing.
+        Principal: '*',
+        Action: ['sqs:SendMessage'],
+        Resource: [options.queueArn],
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': options.senderRoleArn } },
+      },
+    ],
   };
 }
 
