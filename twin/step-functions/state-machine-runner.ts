@@ -7,9 +7,11 @@
  * Waits and retry intervals are compressed through the interpreter's overrides (each second of the definition
  * becomes `timeScale` seconds); the definition itself is never edited. The override is one interval per retrier, so by
  * default every retry waits its IntervalSeconds; `retryTiming: 'backoff-and-jitter'` computes each wait as Step
- * Functions does instead (see {@link RetryTiming}).
+ * Functions does instead (see {@link RetryTiming}). A Wait with SecondsPath (the receiver's Retry-After) takes no real
+ * time: the seconds it waits are added to the timestamps of the events that follow it (see {@link secondsPathWaitMs}),
+ * so the event log shows when each state would have run.
  */
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from './interpreter';
 import { randomUUID } from 'node:crypto';
 import type { TaskHandler, TaskHandlerFactory, TaskJson } from './service-integrations';
 
@@ -123,6 +125,22 @@ interface DefinitionState {
   readonly Type: string;
   readonly Retry?: readonly DefinitionRetrier[];
   readonly Seconds?: number;
+  readonly SecondsPath?: string;
+}
+
+/**
+ * Milliseconds a Wait state with SecondsPath waits for the input it entered with. Reference paths of the form
+ * `$.a.b` only (what the definition uses); anything else throws, rather than guessing.
+ * https://states-language.net/spec.html#wait-state
+ */
+export function secondsPathWaitMs(secondsPath: string, input: unknown): number {
+  if (!/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(secondsPath)) throw new Error(`The twin reads SecondsPath of the form $.a.b only, got ${secondsPath}`);
+  const value = secondsPath
+    .split('.')
+    .slice(1)
+    .reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), input);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(`SecondsPath ${secondsPath} must point to a non-negative integer, got ${JSON.stringify(value)}`);
+  return value * 1000;
 }
 
 /** States Language defaults of a retrier. https://states-language.net/spec.html#retrying-after-error */
@@ -209,6 +227,7 @@ export class StateMachineRunner {
     for (const [name, state] of Object.entries(this.states)) {
       // Defaults from the States Language spec: IntervalSeconds 1. https://states-language.net/spec.html#retrying-after-error
       if (state.Retry !== undefined) this.retryIntervalOverrides[name] = state.Retry.map((r) => Math.round((r.IntervalSeconds ?? 1) * 1000 * scale));
+      // A SecondsPath wait gets 0 here: it takes no real time, and its seconds shift the logged timestamps instead.
       if (state.Type === 'Wait') this.waitTimeOverrides[name] = Math.round((state.Seconds ?? 0) * 1000 * scale);
     }
   }
@@ -342,7 +361,13 @@ export class StateMachineRunner {
     });
     this.aborts.set(record.executionArn, execution.abort);
     const drained = (async () => {
-      for await (const event of execution.eventLogs) record.events.push(event as unknown as ExecutionEvent);
+      let waitedMs = 0;
+      for await (const logged of execution.eventLogs) {
+        const event = logged as unknown as ExecutionEvent;
+        record.events.push(waitedMs === 0 ? event : { ...event, timestamp: event.timestamp + waitedMs });
+        const secondsPath = event.type === 'StateEntered' && event.state !== undefined ? this.states[event.state.name]?.SecondsPath : undefined;
+        if (secondsPath !== undefined) waitedMs += secondsPathWaitMs(secondsPath, event.state?.input);
+      }
     })();
     try {
       record.output = (await execution.result) as TaskJson;

@@ -1,6 +1,6 @@
 /** Small helpers shared by the twin's HTTP servers: bind to 127.0.0.1 on a free port, read bodies, stop cleanly. */
-import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Server, Socket } from 'node:net';
 
 /** A body larger than the reader's limit. */
 export class BodyTooLargeError extends Error {

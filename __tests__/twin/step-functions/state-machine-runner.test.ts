@@ -1,6 +1,13 @@
 /** The local Step Functions: StartExecution's validation, interpreter workarounds, terminal payload errors. */
 import { DataLimitExceededError, type TaskHandler } from '../../../twin/step-functions/service-integrations';
-import { countTransitions, normaliseForInterpreter, retryDelaySeconds, StateMachineRunner, StepFunctionsError } from '../../../twin/step-functions/state-machine-runner';
+import {
+  countTransitions,
+  normaliseForInterpreter,
+  retryDelaySeconds,
+  secondsPathWaitMs,
+  StateMachineRunner,
+  StepFunctionsError,
+} from '../../../twin/step-functions/state-machine-runner';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:test-machine';
 
@@ -217,5 +224,52 @@ describe('Function: normaliseForInterpreter', () => {
       B: { Type: 'Pass', ResultPath: '$.kept', End: true },
     });
     expect(changes).toEqual(['A: ResultPath "$" left to its default', 'A.Catch[0]: ResultPath "$" left to its default']);
+  });
+});
+
+describe('Waits with SecondsPath', () => {
+  it('take no real time, and shift the logged timestamps of the events after them by the seconds waited', async () => {
+    // GIVEN: a definition that waits 120 s, read from its input, between two tasks
+    const definition = {
+      StartAt: 'First',
+      States: {
+        First: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { 'Payload.$': '$' }, ResultPath: null, Next: 'Hold' },
+        Hold: { Type: 'Wait', SecondsPath: '$.Delay.Seconds', Next: 'Second' },
+        Second: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { 'Payload.$': '$' }, End: true },
+      },
+    };
+    const machine = new StateMachineRunner({
+      stateMachineArn: ARN,
+      roleArn: 'arn:aws:iam::123456789012:role/r',
+      definition: JSON.stringify(definition),
+      taskHandlers: () => ({ First: async (i) => i, Second: async (i) => i }),
+    });
+    const started = Date.now();
+
+    // WHEN
+    const { executionArn } = machine.startExecution({ stateMachineArn: ARN, input: JSON.stringify({ Delay: { Seconds: 120 } }) });
+    const record = await machine.waitFor(executionArn);
+
+    // THEN
+    const entered = (name: string) => record.events.find((e) => e.type === 'StateEntered' && e.state?.name === name)?.timestamp ?? NaN;
+    expect(record.status).toBe('SUCCEEDED');
+    expect(entered('Second') - entered('First')).toBeGreaterThanOrEqual(120_000);
+    expect(entered('Second') - entered('Hold')).toBeGreaterThanOrEqual(120_000);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it.each([
+    ['$.a.b', { a: { b: 7 } }, 7000],
+    ['$.a', { a: 0 }, 0],
+  ])('reads %s from the input', (path, input, expected) => {
+    expect(secondsPathWaitMs(path, input)).toBe(expected);
+  });
+
+  it.each([
+    ['a path it cannot read', '$.a[0]', { a: [1] }, /of the form \$\.a\.b only/],
+    ['a negative number', '$.a', { a: -1 }, /non-negative integer, got -1/],
+    ['a string', '$.a', { a: '120' }, /non-negative integer, got "120"/],
+  ])('refuses %s', (_label, path, input, message) => {
+    expect(() => secondsPathWaitMs(path, input)).toThrow(message);
   });
 });
