@@ -11,7 +11,7 @@ import type { AsyncAthenaQueryProps } from './async-athena-query-props';
 import { AwsContext } from './aws-context';
 import { DEFAULT_ATHENA_THROTTLE_RETRY, DEFAULT_CALLBACK_RETRY } from './builders/asl';
 import { InvalidPropsError, NamePrefixCollisionError } from './builders/errors';
-import { serviceTrustPolicy } from './builders/iam-policies';
+import { redrivePolicy, serviceTrustPolicy } from './builders/iam-policies';
 import { defaultNamePrefix, resourceName } from './builders/naming';
 import { validateAsyncAthenaQueryProps } from './builders/validation';
 import { CallbackDeadLetterQueue } from './callback-dead-letter-queue';
@@ -75,12 +75,17 @@ export class AsyncAthenaQuery extends Construct {
   /** ARN of the state machine. */
   public readonly stateMachineArn: string;
 
+  private readonly workGroup: string;
+  private readonly deadLetterQueueKmsKeyArn?: string;
+
   constructor(scope: Construct, id: string, props: AsyncAthenaQueryProps) {
     super(scope, id);
     const problems = validateAsyncAthenaQueryProps(props, (v) => Token.isUnresolved(v));
     if (problems.length > 0) throw new InvalidPropsError('AsyncAthenaQuery', id, problems);
 
     this.namePrefix = props.namePrefix ?? defaultNamePrefix(id, this.node.path);
+    this.workGroup = props.workGroup;
+    this.deadLetterQueueKmsKeyArn = props.deadLetterQueueKmsKeyArn;
     this.claimNamePrefix();
     this.context = new AwsContext(this, 'Context');
     const results = splitOutputLocation(props.outputLocation);
@@ -198,6 +203,30 @@ export class AsyncAthenaQuery extends Construct {
           },
         ],
       }),
+    });
+  }
+
+  /**
+   * Lets a role run `npm run redrive` on this deployment: `states:ListExecutions` on the state machine,
+   * `states:DescribeExecution`/`GetExecutionHistory` on its executions, `athena:GetQueryExecution` on the workgroup,
+   * `sqs:ReceiveMessage`/`DeleteMessage` on the dead-letter queue (and `kms:Decrypt` on its key, when customer-managed)
+   * and `lambda:InvokeFunction` on the callbacker. Returns the inline policy it adds.
+   */
+  public grantRedrive(role: IamRole): IamRolePolicy {
+    return new IamRolePolicy(this, `RedriveGrant-${role.node.id}`, {
+      role: role.id,
+      name: `${this.namePrefix}-redrive`,
+      policy: JSON.stringify(
+        redrivePolicy({
+          arns: this.context,
+          stateMachineArn: this.queries.stateMachineArn,
+          stateMachineName: this.queries.stateMachine.name,
+          workGroup: this.workGroup,
+          deadLetterQueueArn: this.deadLetterQueue.queueArn,
+          callbackerFunctionArn: this.callbacker.functionArn,
+          deadLetterQueueKmsKeyArn: this.deadLetterQueueKmsKeyArn,
+        }),
+      ),
     });
   }
 

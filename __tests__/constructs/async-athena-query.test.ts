@@ -277,6 +277,29 @@ describe('AsyncAthenaQuery: grants and local testing', () => {
     ]);
   });
 
+  it('lets grantRedrive give a role exactly what npm run redrive needs, on this deployment', () => {
+    // GIVEN
+    const s = synthesize((scope) => {
+      const svc = new AsyncAthenaQuery(scope, 'Svc', { ...props, deadLetterQueueKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/k' });
+      svc.grantRedrive(new IamRole(scope, 'Operator', { name: 'operator', assumeRolePolicy: '{}' }));
+    });
+    // WHEN
+    const grant = Object.values(resourcesOf(s, 'aws_iam_role_policy')).find((p) => String(p.name) === 'orders-redrive');
+    // THEN
+    expect(grant?.role).toMatch(/^\$\{aws_iam_role\.Operator\.id\}$/);
+    const statements = JSON.parse(String(grant?.policy)).Statement as { Sid: string; Action: string[]; Resource: string[] }[];
+    expect(statements.map((st) => [st.Sid, st.Action])).toEqual([
+      ['ListFailedExecutions', ['states:ListExecutions']],
+      ['ReadExecutions', ['states:DescribeExecution', 'states:GetExecutionHistory']],
+      ['ReadQueries', ['athena:GetQueryExecution']],
+      ['ReadDeadLetters', ['sqs:ReceiveMessage', 'sqs:DeleteMessage']],
+      ['InvokeCallbacker', ['lambda:InvokeFunction']],
+      ['DecryptDeadLetters', ['kms:Decrypt']],
+    ]);
+    expect(statements[1].Resource).toEqual([expect.stringMatching(/:execution:\$\{aws_sfn_state_machine\.Svc_Queries_StateMachine_\w+\.name\}:\*$/)]);
+    expect(statements[3].Resource).toEqual([expect.stringMatching(/^\$\{aws_sqs_queue\.\w+\.arn\}$/)]);
+  });
+
   it('passes the loopback-http testing flag to the callbacker only when asked, with a synth warning', () => {
     // GIVEN
     const stack = new TerraformStack(Testing.app(), 'loopback');

@@ -19,6 +19,7 @@ import {
   roleOf,
   WORK_GROUP,
 } from './support/deployments';
+import { redrivePolicy } from '../../constructs/builders/iam-policies';
 import {
   allowsEverywhere,
   asList,
@@ -267,6 +268,73 @@ describe.each(DEPLOYMENT_SPECS)('the dead-letter queue policy of the $label', (s
       identityPolicies: row.identity(d),
       resourcePolicy: d.deadLetterQueuePolicy,
       context: { 'aws:PrincipalArn': principalArnOf(principal) },
+    });
+    // THEN
+    expect(decision).toBe(row.expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// What npm run redrive may do with the policy grantRedrive attaches (issue 12 §3)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The redrive policy for a rendered deployment. */
+function redriveOf(spec: DeploymentSpec, d: RenderedDeployment): PolicyDocument {
+  return redrivePolicy({
+    arns: { partition: 'aws', region: REGION, accountId: ACCOUNT_ID },
+    stateMachineArn: d.arns.stateMachine,
+    stateMachineName: d.arns.stateMachine.split(':').pop() ?? '',
+    workGroup: WORK_GROUP,
+    deadLetterQueueArn: d.arns.deadLetterQueue,
+    callbackerFunctionArn: d.arns.callbackerFunction,
+    deadLetterQueueKmsKeyArn: spec.props?.deadLetterQueueKmsKeyArn,
+  }) as PolicyDocument;
+}
+
+interface RedriveRow {
+  readonly action: string;
+  readonly on: string;
+  readonly resource: (d: RenderedDeployment) => string;
+  readonly expected: Decision;
+  readonly resourcePolicy?: (d: RenderedDeployment) => PolicyDocument;
+  readonly when?: (s: DeploymentSpec) => boolean;
+}
+
+const REDRIVE_ROWS: readonly RedriveRow[] = [
+  { action: 'states:ListExecutions', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Allowed' },
+  { action: 'states:DescribeExecution', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
+  { action: 'states:GetExecutionHistory', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
+  { action: 'athena:GetQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Allowed' },
+  { action: 'sqs:ReceiveMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
+  { action: 'sqs:DeleteMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
+  { action: 'lambda:InvokeFunction', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Allowed' },
+  { action: 'kms:Decrypt', on: 'the dead-letter queue key', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withDeadLetterKey },
+  { action: 'states:ListExecutions', on: 'another state machine', resource: () => arn('states', 'stateMachine:other-queries'), expected: 'Denied' },
+  { action: 'states:DescribeExecution', on: 'an execution of another state machine', resource: () => executionOf(arn('states', 'stateMachine:other-queries')), expected: 'Denied' },
+  { action: 'states:StartExecution', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { action: 'athena:GetQueryExecution', on: 'workgroup/other', resource: () => arn('athena', 'workgroup/other'), expected: 'Denied' },
+  { action: 'athena:GetQueryResults', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Denied' },
+  { action: 's3:GetObject', on: 'a result object', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { action: 'sqs:SendMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Denied' },
+  { action: 'sqs:ReceiveMessage', on: 'another queue', resource: () => arn('sqs', 'other-queue'), expected: 'Denied' },
+  { action: 'lambda:InvokeFunction', on: 'another function', resource: () => arn('lambda', 'function:other-function'), expected: 'Denied' },
+  { action: 'secretsmanager:GetSecretValue', on: 'the signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
+];
+
+describe.each(DEPLOYMENT_SPECS)('the redrive policy of the $label', (spec) => {
+  const rows = REDRIVE_ROWS.filter((row) => row.when === undefined || row.when(spec));
+
+  it.each(rows)('$action on $on is $expected', async (row) => {
+    // GIVEN
+    const d = deployment(spec);
+    // WHEN
+    const decision = await decide({
+      principal: `arn:aws:iam::${ACCOUNT_ID}:role/operator`,
+      action: row.action,
+      resource: row.resource(d),
+      resourceAccount: ACCOUNT_ID,
+      identityPolicies: [redriveOf(spec, d)],
+      resourcePolicy: row.resourcePolicy?.(d),
     });
     // THEN
     expect(decision).toBe(row.expected);

@@ -383,6 +383,50 @@ export function deadLetterQueuePolicy(options: DeadLetterQueuePolicyOptions): Ia
   };
 }
 
+/** Options for {@link redrivePolicy}. */
+export interface RedrivePolicyOptions {
+  readonly arns: DeploymentArns;
+  /** ARN of the state machine. */
+  readonly stateMachineArn: string;
+  /** Name of the state machine: its executions' ARNs are `...:execution:<name>:<execution name>`. */
+  readonly stateMachineName: string;
+  /** The workgroup the queries run in. */
+  readonly workGroup: string;
+  readonly deadLetterQueueArn: string;
+  readonly callbackerFunctionArn: string;
+  /** KMS key of the dead-letter queue, when customer-managed: receiving needs `kms:Decrypt`. */
+  readonly deadLetterQueueKmsKeyArn?: string;
+}
+
+/**
+ * What `npm run redrive` needs, on this deployment only: list this state machine's failed executions, describe them and
+ * read their history, read the queries of this workgroup, receive and delete the dead-letter queue's records, and
+ * invoke the callbacker. Nothing here can write a record, start an execution or read a result.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
+ */
+export function redrivePolicy(options: RedrivePolicyOptions): IamPolicyDocument {
+  const { arns } = options;
+  const statements: IamStatement[] = [
+    { Sid: 'ListFailedExecutions', Effect: 'Allow', Action: ['states:ListExecutions'], Resource: [options.stateMachineArn] },
+    {
+      Sid: 'ReadExecutions',
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      // Execution names are chosen at run time (the API's request id): the `*` stands for them, under this state
+      // machine only. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-executions.html
+      Resource: [`arn:${arns.partition}:states:${arns.region}:${arns.accountId}:execution:${options.stateMachineName}:*`],
+    },
+    { Sid: 'ReadQueries', Effect: 'Allow', Action: ['athena:GetQueryExecution'], Resource: [workGroupArn(arns, options.workGroup)] },
+    { Sid: 'ReadDeadLetters', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: [options.deadLetterQueueArn] },
+    { Sid: 'InvokeCallbacker', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [options.callbackerFunctionArn] },
+  ];
+  if (options.deadLetterQueueKmsKeyArn) {
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+    statements.push({ Sid: 'DecryptDeadLetters', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [options.deadLetterQueueKmsKeyArn] });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
 /** Options for {@link serviceTrustPolicy}. */
 export interface ServiceTrustOptions {
   /** The service principal, e.g. `states.amazonaws.com`. */
