@@ -13,6 +13,7 @@ import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-as
 import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import { TerraformOutput, Testing, TerraformStack } from 'cdktf';
 import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, NamePrefixCollisionError } from '../../constructs';
+import { deadLetterQueuePolicy } from '../../constructs/builders/iam-policies';
 import { resourceNamed, resourcesOf, synthesize, useScratchTempDir } from '../support/synth';
 
 useScratchTempDir();
@@ -172,19 +173,9 @@ describe('AsyncAthenaQuery: dead-letter queue and signing secret', () => {
     // THEN
     expect(defaults.text).toHaveResource(SqsQueuePolicy);
     expect(policy.queue_url).toBe(`\${aws_sqs_queue.${queueName}.url}`);
-    expect(JSON.parse(String(policy.policy))).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'OnlyTheStateMachineRecordsDeadLetters',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: ['sqs:SendMessage'],
-          Resource: [`\${aws_sqs_queue.${queueName}.arn}`],
-          Condition: { ArnNotEquals: { 'aws:PrincipalArn': `\${aws_iam_role.${roleName}.arn}` } },
-        },
-      ],
-    });
+    expect(JSON.parse(String(policy.policy))).toEqual(
+      deadLetterQueuePolicy({ queueArn: `\${aws_sqs_queue.${queueName}.arn}`, senderRoleArn: `\${aws_iam_role.${roleName}.arn}` }),
+    );
   });
 
   it('creates a signing secret whose generated value is kept across plans', () => {
