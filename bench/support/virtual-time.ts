@@ -18,7 +18,7 @@
  * TimeoutSeconds on the virtual clock (the execution is stopped when the clock reaches it), and fake Task handlers
  * can apply their state's TimeoutSeconds (see the cost section).
  */
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from '../../twin/step-functions/interpreter';
 import type { TaskHandler } from '../../twin/step-functions/service-integrations';
 import { countTransitions, type ExecutionEvent, normaliseForInterpreter } from '../../twin/step-functions/state-machine-runner';
 
