@@ -10,6 +10,9 @@ module.exports = {
   // The same polyfill the twin CLI loads; Jest gives each test file its own realm, so it must run per file here.
   setupFiles: ['<rootDir>/twin/polyfill.cjs'],
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-jest.ts'],
+  // One moto server (the SQS the twin's dead-letter queue and the redrive tests use) for the whole run.
+  globalSetup: '<rootDir>/__tests__/support/moto-global-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/support/moto-global-teardown.ts',
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/__tests__/support/summary-reporter.cjs'],
 };

@@ -1,6 +1,6 @@
 /** Small helpers shared by the twin's HTTP servers: bind to 127.0.0.1 on a free port, read bodies, stop cleanly. */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import type { TwinClock } from '../clock/twin-clock';
 
 /** A body larger than the reader's limit. */
@@ -41,18 +41,18 @@ export interface ListenOptions {
   /** @default 0, a free port */
   readonly port?: number;
   /**
-   * The clock the server keeps time on: its answers' `Date` header is then this clock's time when the headers are
-   * sent. @default Node's own `Date` header, the wall clock
+   * The clock an HTTP(S) server keeps time on: its answers' `Date` header is then this clock's time when the headers
+   * are sent. @default Node's own `Date` header, the wall clock
    */
   readonly clock?: TwinClock;
 }
 
 /**
- * Dates every answer of `server` on `clock`. AWS SDK clients correct their clock skew from a response's `Date` header
- * (`systemClockOffset`, updated whenever that header is more than 5 minutes from the client's time), so a twin service
- * that checks signatures on a virtual clock but answers with Node's wall-clock `Date` would teach the callbacker's SDK
- * to sign with the wall clock as soon as twin time runs 5 minutes ahead of it; its next requests would then be
- * refused as expired. https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+ * Dates every answer of `server` on `clock`. AWS SDK clients correct their clock skew from each answer's `Date`
+ * header (their `systemClockOffset`; @aws-sdk/core AwsSdkSigV4Signer), so a twin service that checks signatures on a
+ * virtual clock but answers with Node's wall-clock `Date` teaches the callbacker's SDK to sign with the wall clock:
+ * its signatures then depend on real time, and once twin time runs 5 minutes ahead of the wall clock they are refused
+ * as expired.
  */
 function dateAnswersOn(server: Server, clock: TwinClock): void {
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
