@@ -12,6 +12,9 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-jest.ts'],
   // The examples import the package by name, as consumers do; here it is the sources (tsconfig.json maps it the same).
   moduleNameMapper: { '^cdktf-async-athena-query$': '<rootDir>/constructs/index.ts' },
+  // One moto server (the SQS the twin's dead-letter queue and the redrive tests use) for the whole run.
+  globalSetup: '<rootDir>/__tests__/support/moto-global-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/support/moto-global-teardown.ts',
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/__tests__/support/summary-reporter.cjs'],
 };

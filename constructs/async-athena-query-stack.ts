@@ -96,11 +96,13 @@ export class AsyncAthenaQueryStack extends TerraformStack {
       presigner_role_arn: service.presignerRole.arn,
       dead_letter_queue_url: service.deadLetterQueue.queueUrl,
       dead_letter_queue_arn: service.deadLetterQueue.queueArn,
+      output_location: service.outputLocation,
       webhook_signing_secret_arn: service.signingSecretArn ?? nullOutput,
       api_gateway_account_role_arn: service.apiGatewayAccountRole ? attributeOfOptional(service.apiGatewayAccountRole, 'arn') : nullOutput,
     };
     for (const output of MODULE_OUTPUTS) {
-      new TerraformOutput(this, output.name, { value: values[output.name], description: output.description });
+      // A construct id of its own (output_location is a variable too); the Terraform name is the output's.
+      new TerraformOutput(this, `output-${output.name}`, { value: values[output.name], description: output.description }).overrideLogicalId(output.name);
     }
     if (MODULE_MOVES.length > 0) this.addOverride('moved', MODULE_MOVES.map((move) => ({ from: move.from, to: move.to })));
   }

@@ -11,7 +11,7 @@ import type { AsyncAthenaQueryProps } from './async-athena-query-props';
 import { AwsContext } from './aws-context';
 import { DEFAULT_ATHENA_THROTTLE_RETRY, DEFAULT_CALLBACK_RETRY } from './builders/asl';
 import { InvalidPropsError, NamePrefixCollisionError } from './builders/errors';
-import { serviceTrustPolicy } from './builders/iam-policies';
+import { redrivePolicy, serviceTrustPolicy } from './builders/iam-policies';
 import { defaultNamePrefix, roleName } from './builders/naming';
 import { validateAsyncAthenaQueryProps } from './builders/validation';
 import { CallbackDeadLetterQueue } from './callback-dead-letter-queue';
@@ -21,7 +21,7 @@ import { QueryStateMachine } from './query-state-machine';
 import type { ResultsLocation } from './builders/iam-policies';
 import { OUTPUT_LOCATION_SPLIT_PATTERN, splitOutputLocation } from './results-location';
 import { resourceTags } from './tagging';
-import { attributeOfOptional, countWhen, terraformExpression } from './terraform-json';
+import { attributeOfOptional, countWhen, isUnresolvedToken, renderJsonDocument, terraformExpression } from './terraform-json';
 import { WebhookSigningSecret } from './webhook-signing-secret';
 
 const prefixesByStack = new WeakMap<TerraformStack, Map<string, string>>();
@@ -76,6 +76,11 @@ export class AsyncAthenaQuery extends Construct {
   public readonly invokeUrl: string;
   /** ARN of the state machine. */
   public readonly stateMachineArn: string;
+  /** `s3://bucket/prefix/` where Athena writes results: what `npm run redrive --output-location` expects. */
+  public readonly outputLocation: string;
+
+  private readonly workGroup: string;
+  private readonly deadLetterQueueKmsKeyArn?: string;
 
   constructor(scope: Construct, id: string, props: AsyncAthenaQueryProps) {
     super(scope, id);
@@ -83,6 +88,9 @@ export class AsyncAthenaQuery extends Construct {
     if (problems.length > 0) throw new InvalidPropsError('AsyncAthenaQuery', id, problems);
 
     this.namePrefix = props.namePrefix ?? defaultNamePrefix(id, this.node.path);
+    this.workGroup = props.workGroup;
+    this.outputLocation = props.outputLocation;
+    this.deadLetterQueueKmsKeyArn = props.deadLetterQueueKmsKeyArn;
     this.claimNamePrefix();
     this.context = new AwsContext(this, 'Context');
     const results = splitOutputLocation(props.outputLocation);
@@ -139,6 +147,8 @@ export class AsyncAthenaQuery extends Construct {
       logsKmsKeyArn: props.logsKmsKeyArn,
       tags: props.tags,
     });
+
+    this.deadLetterQueue.restrictSendersTo(this.queries.role.arn);
 
     const manageAccount = props.manageApiGatewayAccountRole;
     if (manageAccount === true || (manageAccount !== undefined && Token.isUnresolved(manageAccount))) {
@@ -199,6 +209,31 @@ export class AsyncAthenaQuery extends Construct {
           },
         ],
       }),
+    });
+  }
+
+  /**
+   * Lets a role run `npm run redrive` on this deployment: `states:ListExecutions` on the state machine,
+   * `states:DescribeExecution`/`GetExecutionHistory` on its executions, `athena:GetQueryExecution` on the workgroup,
+   * `sqs:ReceiveMessage`/`DeleteMessage` on the dead-letter queue (and `kms:Decrypt` on its key, when customer-managed)
+   * and `lambda:InvokeFunction` on the callbacker. Returns the inline policy it adds.
+   */
+  public grantRedrive(role: IamRole): IamRolePolicy {
+    return new IamRolePolicy(this, `RedriveGrant-${role.node.id}`, {
+      role: role.id,
+      name: `${this.namePrefix}-redrive`,
+      policy: renderJsonDocument(
+        redrivePolicy({
+          arns: this.context,
+          stateMachineArn: this.queries.stateMachineArn,
+          stateMachineName: this.queries.stateMachine.name,
+          workGroup: this.workGroup,
+          deadLetterQueueArn: this.deadLetterQueue.queueArn,
+          callbackerFunctionArn: this.callbacker.functionArn,
+          deadLetterQueueKmsKeyArn: this.deadLetterQueueKmsKeyArn,
+          isUnresolved: isUnresolvedToken,
+        }),
+      ),
     });
   }
 

@@ -1,9 +1,11 @@
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { type IResolvable, Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { deadLetterQueuePolicy } from './builders/iam-policies';
 import { resourceName } from './builders/naming';
 import { resourceTags } from './tagging';
-import { terraformExpression } from './terraform-json';
+import { renderJsonDocument, terraformExpression } from './terraform-json';
 
 /** Longest retention SQS allows: 14 days. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html */
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
@@ -27,8 +29,9 @@ export interface CallbackDeadLetterQueueProps {
 }
 
 /**
- * Where undeliverable callbacks go: one delivery record per message (no presigned URL, no secret), kept 14 days,
- * encrypted, for `npm run redrive` to re-presign and re-deliver.
+ * Where undeliverable callbacks go: one delivery record per message (pointers only: no caller text, no presigned URL,
+ * no secret), kept 14 days, encrypted, for `npm run redrive` to re-derive, re-presign and re-deliver. Call
+ * {@link CallbackDeadLetterQueue.restrictSendersTo} with the state machine's role so nobody else can write to it.
  */
 export class CallbackDeadLetterQueue extends Construct {
   /** The queue. */
@@ -49,6 +52,18 @@ export class CallbackDeadLetterQueue extends Construct {
     });
     this.queueArn = this.queue.arn;
     this.queueUrl = this.queue.url;
+  }
+
+  /**
+   * Attaches the queue policy that denies `sqs:SendMessage` to every principal but the given role (the state
+   * machine's). Call it once; returns the policy resource.
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-using-identity-based-policies.html
+   */
+  public restrictSendersTo(senderRoleArn: string): SqsQueuePolicy {
+    return new SqsQueuePolicy(this, 'Policy', {
+      queueUrl: this.queue.url,
+      policy: renderJsonDocument(deadLetterQueuePolicy({ queueArn: this.queue.arn, senderRoleArn })),
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { CallbackRejectedError, CallbackRetryableError } from './errors';
+import { CallbackRejectedError, CallbackRetryableError, CallbackRetryAfterError } from './errors';
 import {
   type CallbackPolicy,
   checkCallbackUrl,
@@ -36,7 +36,10 @@ export interface DeliverySettings {
   readonly connectTimeoutMs: number;
   /** Limit for each POST, from the start of the connection to the end of reading the answer. */
   readonly totalTimeoutMs: number;
-  /** A 429/503 Retry-After up to this many seconds is waited for inside the invocation, once. */
+  /**
+   * Longest wait a 429/503 `Retry-After` may ask for, in seconds; longer requests are cut to it. The wait itself is
+   * the state machine's (a Wait state), never this function's.
+   */
   readonly retryAfterCapSeconds: number;
 }
 
@@ -44,7 +47,6 @@ export interface DeliverySettings {
 export interface DeliveryDependencies {
   readonly resolve?: Resolver;
   readonly request?: RequestFunction;
-  readonly sleep?: (millis: number) => Promise<void>;
   /** Extra trusted CA certificates (tests use a self-signed receiver). */
   readonly ca?: string | Buffer;
 }
@@ -61,9 +63,7 @@ export interface DeliveryMessage {
 /** A delivery the receiver accepted (2xx). */
 export interface DeliveryOutcome {
   readonly statusCode: number;
-  /** POSTs made. */
-  readonly attempts: number;
-  /** Response body bytes kept from the last POST, at most MAX_RESPONSE_BYTES. */
+  /** Response body bytes kept, at most MAX_RESPONSE_BYTES. */
   readonly bytesRead: number;
 }
 
@@ -201,37 +201,29 @@ function postOnce(
 }
 
 /**
- * Checks the URL, resolves and checks its addresses, then POSTs the body. A 429 or 503 whose Retry-After is at most
- * `retryAfterCapSeconds` is waited for and POSTed once more in this invocation.
+ * Checks the URL, resolves and checks its addresses, then POSTs the body once. Waiting and retrying are the state
+ * machine's: this function never sleeps, so no Lambda time is billed while a receiver recovers.
  *
  * @throws CallbackUrlBlockedError before any connection when the URL or an address breaks the policy
- * @throws CallbackRetryableError on connection errors, timeouts, 408, 429 and 5xx
+ * @throws CallbackRetryAfterError on 429 or 503 with a readable Retry-After (capped at `retryAfterCapSeconds`)
+ * @throws CallbackRetryableError on connection errors, timeouts, 408, 429 and 5xx otherwise
  * @throws CallbackRejectedError on 3xx (redirects are not followed), 410 and other 4xx
  */
 export async function deliver(message: DeliveryMessage, settings: DeliverySettings, deps: DeliveryDependencies = {}): Promise<DeliveryOutcome> {
   const target = await resolveCallbackTarget(checkCallbackUrl(message.url, settings.policy), settings.policy, deps.resolve ?? systemResolver);
-  const shown = redactUrl(target.url);
-  const sleep = deps.sleep ?? ((millis: number) => new Promise<void>((done) => setTimeout(done, millis)));
-
-  let attempts = 1;
-  let response = await postOnce(target, message.body, message.headers(), settings, deps);
-  if (response.statusCode === 429 || response.statusCode === 503) {
-    const header = response.headers['retry-after'];
-    const waitSeconds = parseRetryAfterSeconds(Array.isArray(header) ? header[0] : header, Date.now());
-    if (waitSeconds !== undefined && waitSeconds <= settings.retryAfterCapSeconds) {
-      await sleep(waitSeconds * 1000);
-      attempts = 2;
-      response = await postOnce(target, message.body, message.headers(), settings, deps);
-    }
-  }
-
+  const response = await postOnce(target, message.body, message.headers(), settings, deps);
   const verdict = judgeStatus(response.statusCode);
-  if (verdict === 'success') return { statusCode: response.statusCode, attempts, bytesRead: response.bytesRead };
-  const retryAfter = response.headers['retry-after'];
+  if (verdict === 'success') return { statusCode: response.statusCode, bytesRead: response.bytesRead };
+
+  const header = response.headers['retry-after'];
+  const retryAfter = Array.isArray(header) ? header[0] : header;
   const detail =
-    `Callback receiver ${shown} answered ${response.statusCode} ${response.statusMessage}`.trimEnd() +
-    (retryAfter === undefined ? '' : ` (Retry-After: ${String(retryAfter)})`) +
-    (response.snippet === '' ? '' : `: ${response.snippet}`) +
-    ` after ${attempts} POST${attempts === 1 ? '' : 's'}`;
+    `Callback receiver ${redactUrl(target.url)} answered ${response.statusCode} ${response.statusMessage}`.trimEnd() +
+    (retryAfter === undefined ? '' : ` (Retry-After: ${retryAfter})`) +
+    (response.snippet === '' ? '' : `: ${response.snippet}`);
+  if (response.statusCode === 429 || response.statusCode === 503) {
+    const requested = parseRetryAfterSeconds(retryAfter, Date.now());
+    if (requested !== undefined) throw new CallbackRetryAfterError(Math.min(requested, settings.retryAfterCapSeconds), detail);
+  }
   throw verdict === 'retryable' ? new CallbackRetryableError(detail) : new CallbackRejectedError(detail);
 }

@@ -24,6 +24,12 @@ export interface CallbackerConfig {
   readonly retryAfterCapSeconds: number;
 }
 
+/**
+ * Longest Retry-After the state machine waits for, in seconds (one hour): a receiver asking for more gets its next
+ * attempt after an hour. `CALLBACK_RETRY_AFTER_CAP_SECONDS` may lower it.
+ */
+export const RETRY_AFTER_CAP_SECONDS = 3600;
+
 /** SigV4 presigned URLs live at most 7 days. https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html */
 export const MAX_PRESIGN_EXPIRY_SECONDS = 604_800;
 
@@ -146,7 +152,7 @@ export function loadConfig(env: Environment): CallbackerConfig {
     connectTimeoutMs: getIntegerFromEnv(env, { key: 'CALLBACK_CONNECT_TIMEOUT_MS', defaultValue: '3000', min: 1, max: 60_000 }),
     // Lambda functions run at most 15 minutes. https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
     totalTimeoutMs: getIntegerFromEnv(env, { key: 'CALLBACK_TOTAL_TIMEOUT_MS', defaultValue: '10000', min: 1, max: 900_000 }),
-    retryAfterCapSeconds: getIntegerFromEnv(env, { key: 'CALLBACK_RETRY_AFTER_CAP_SECONDS', defaultValue: '10', min: 0, max: 900 }),
+    retryAfterCapSeconds: getIntegerFromEnv(env, { key: 'CALLBACK_RETRY_AFTER_CAP_SECONDS', defaultValue: String(RETRY_AFTER_CAP_SECONDS), min: 0, max: RETRY_AFTER_CAP_SECONDS }),
   };
 }
 

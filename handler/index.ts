@@ -3,10 +3,12 @@
  * SUCCEEDED queries) and POSTs the outcome to the caller's CallbackUrl, signed with Standard Webhooks headers.
  *
  * Failures are thrown as named errors (errors.ts) so the state machine can retry the transient ones and catch the
- * final ones. No error leaves with the CallbackUrl's query, user info or fragment in it (redact.ts): its message
- * becomes the Step Functions Cause, the dead-letter record's LastError and the runtime's error log line.
+ * final ones. No error leaves with the CallbackUrl's query, user info or fragment in it (redact.ts), and every error
+ * leaves as bounded printable ASCII (errors.ts): its message becomes the Step Functions Cause, the dead-letter
+ * record's LastError and the runtime's error log line.
  */
 import { deliver } from './deliver';
+import { withBoundedErrors } from './errors';
 import { type CallbackerConfig, loadConfig } from './env';
 import { normaliseOutcome } from './outcome';
 import { buildCallbackPayload, type PresignedResult } from './payload';
@@ -27,14 +29,15 @@ const USER_AGENT = typeof __CALLBACKER_USER_AGENT__ === 'string' ? __CALLBACKER_
 /** Read on the first invocation rather than at import, so a bad variable fails as a named, catchable error. */
 let config: CallbackerConfig | undefined;
 
-export const handler = async (event: DeliveryRequest): Promise<DeliveryResult> => {
+// Secrets are scrubbed first, while the text is whole; withBoundedErrors then makes any other error bounded ASCII.
+export const handler = withBoundedErrors(async (event: DeliveryRequest): Promise<DeliveryResult> => {
   try {
     return await deliverEvent(event);
   } catch (error) {
     const callbackUrl: unknown = (event as Partial<DeliveryRequest> | null)?.CallbackUrl;
     throw scrubError(error, typeof callbackUrl === 'string' ? secretPiecesOf(callbackUrl) : []);
   }
-};
+});
 
 async function deliverEvent(event: DeliveryRequest): Promise<DeliveryResult> {
   config ??= loadConfig(process.env);
@@ -80,7 +83,6 @@ async function deliverEvent(event: DeliveryRequest): Promise<DeliveryResult> {
       callback: redactUrl(new URL(request.callbackUrl)),
       state: outcome.state,
       statusCode: delivered.statusCode,
-      attempts: delivered.attempts,
       ...(presigned !== undefined && { expiredIn: presigned.expiredIn }),
     }),
   );
@@ -89,6 +91,5 @@ async function deliverEvent(event: DeliveryRequest): Promise<DeliveryResult> {
     WebhookId: webhookId,
     State: outcome.state,
     ...(presigned !== undefined && { ExpiredIn: presigned.expiredIn }),
-    Attempts: delivered.attempts,
   };
 }

@@ -15,7 +15,8 @@ export function isJsonObject(value: unknown): value is JsonObject {
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   const text = JSON.stringify(value) ?? String(value);
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+  // An ASCII cut mark: error messages are kept printable ASCII (errors.ts).
+  return text.length > 120 ? `${text.slice(0, 120)}...` : text;
 }
 
 /** `Name: message` of a caught error, for the message of the named error that wraps it. */

@@ -6,11 +6,17 @@
  * Messages are built from redacted URLs in the first place (redactUrl, redactUrlText). scrubError is the backstop at
  * the handler's boundary: it also catches text the handler does not write itself, such as a receiver's error page
  * that echoes the URL it was called with, or a library error that quotes its input.
+ *
+ * Every mark of removed text is ASCII (`...`): the callbacker's error messages are printable ASCII (errors.ts), since
+ * they end up in an SQS message.
  */
+
+/** What stands for removed text. */
+const REMOVED = '...';
 
 /** The URL without its user info, query and fragment; for messages and logs. */
 export function redactUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : '?…'}`;
+  return `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : `?${REMOVED}`}`;
 }
 
 /** How much of a URL that does not parse is shown in messages. */
@@ -56,8 +62,8 @@ function splitUrlText(text: string): UrlTextParts {
 export function redactUrlText(text: string): string {
   const { scheme, hostAndPath, query } = splitUrlText(text);
   const kept = Array.from(`${scheme}${hostAndPath}`.replace(/[\u0000-\u001f\u007f]/g, ' '));
-  const shown = kept.length > MAX_SHOWN_URL_CHARS ? `${kept.slice(0, MAX_SHOWN_URL_CHARS).join('')}…` : kept.join('');
-  return `${shown}${query === undefined ? '' : '?…'}`;
+  const shown = kept.length > MAX_SHOWN_URL_CHARS ? `${kept.slice(0, MAX_SHOWN_URL_CHARS).join('')}${REMOVED}` : kept.join('');
+  return `${shown}${query === undefined ? '' : `?${REMOVED}`}`;
 }
 
 /**
@@ -90,9 +96,9 @@ export function secretPiecesOf(callbackUrl: string): string[] {
   return [...new Set(all)].sort((a, b) => b.length - a.length);
 }
 
-/** The text with every secret piece replaced by `…`. */
+/** The text with every secret piece replaced by `...`. */
 export function withoutSecrets(text: string, pieces: readonly string[]): string {
-  return pieces.reduce((scrubbed, piece) => scrubbed.split(piece).join('…'), text);
+  return pieces.reduce((scrubbed, piece) => scrubbed.split(piece).join(REMOVED), text);
 }
 
 /**

@@ -63,8 +63,6 @@ export interface DeliveryResult {
   readonly State: QueryState;
   /** Seconds the presigned URL stays valid; only for SUCCEEDED. */
   readonly ExpiredIn?: number;
-  /** POSTs made in this invocation. */
-  readonly Attempts: number;
 }
 
 /** The webhook body. Field names follow the original sample; `schemas/callback-payload.schema.json` pins them. */

@@ -1,22 +1,26 @@
 /**
- * The delivery record the state machine's RecordDeadLetter state writes (see constructs/builders/asl.ts), and how it
- * becomes a delivery request again. It holds everything needed to re-presign and re-deliver: the callback URL, the
- * query outcome (with the result's S3 location), and the last error; no presigned URL and no secret.
+ * The dead-letter record the state machine writes (constructs/builders/asl.ts), read as a set of claims. Redrive acts
+ * on none of them: the execution ARN says where to look, and everything else it delivers is re-derived from Step
+ * Functions and Athena (derive.ts). A claim the record makes anyway must agree with what is derived, or the record is
+ * refused.
+ *
+ * - Version 2 (current): ExecutionArn, ExecutionStartTime, StateMachineArn, Failure, LastError. No caller text.
+ * - Version 1 (written before version 2; still in queues for up to 14 days after an upgrade): also CallbackUrl and
+ *   QueryOutcome, which are checked like any other claim.
  */
-import type { DeliveryRequest, QueryOutcome } from '../handler/types';
+import type { QueryOutcome } from '../handler/types';
 
-/** One dead-letter record. */
-export interface DeadLetterRecord {
-  readonly RecordVersion: 1;
-  readonly ExecutionArn: string;
-  readonly ExecutionStartTime: string;
-  readonly CallbackUrl: string;
-  readonly QueryOutcome: QueryOutcome;
-  readonly Failure: { readonly Kind: 'RetriesExhausted' | 'PermanentFailure'; readonly MaxAttempts: number };
-  readonly LastError: { readonly Error: string; readonly Cause?: string };
+/** What a record claims. Only `executionArn` is required. */
+export interface RecordClaims {
+  readonly recordVersion: 1 | 2;
+  readonly executionArn: string;
+  readonly executionStartTime?: string;
+  readonly stateMachineArn?: string;
+  readonly callbackUrl?: string;
+  readonly queryOutcome?: QueryOutcome;
 }
 
-/** A message body that is not a delivery record; the message names the field, the rule and the value. */
+/** A message body that is not a delivery record; the message names the field and the rule, never URL secrets. */
 export class InvalidDeadLetterRecordError extends Error {
   constructor(message: string) {
     super(message);
@@ -24,55 +28,52 @@ export class InvalidDeadLetterRecordError extends Error {
   }
 }
 
-function requireString(record: Record<string, unknown>, field: string): string {
+/**
+ * A rendering of a value that breaks a rule, for messages: numbers, booleans and null as they are; strings, arrays and
+ * objects by their shape only, because any text in them may be a URL with a token in its query or user info.
+ */
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  if (value !== null && typeof value === 'object') return `an object with ${Object.keys(value).length} keys`;
+  return JSON.stringify(value);
+}
+
+function optionalString(record: Record<string, unknown>, field: string): string | undefined {
   const value = record[field];
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidDeadLetterRecordError(`${field} must be a non-empty string, got ${JSON.stringify(value)}`);
-  }
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidDeadLetterRecordError(`${field} must be a non-empty string when present, got ${describe(value)}`);
   return value;
 }
 
-function requireObject(record: Record<string, unknown>, field: string): Record<string, unknown> {
-  const value = record[field];
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidDeadLetterRecordError(`${field} must be an object, got ${JSON.stringify(value)}`);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Parses and checks a message body. */
-export function parseDeadLetterRecord(body: string): DeadLetterRecord {
+/** Parses a message body into the record's claims. */
+export function parseDeadLetterRecord(body: string): RecordClaims {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    throw new InvalidDeadLetterRecordError(`the message body must be JSON, got ${JSON.stringify(body.slice(0, 80))}`);
+    throw new InvalidDeadLetterRecordError(`the message body must be a JSON object, got ${body.length} characters that do not parse as JSON`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidDeadLetterRecordError(`the message body must be a JSON object, got ${JSON.stringify(parsed)}`);
+    throw new InvalidDeadLetterRecordError(`the message body must be a JSON object, got ${describe(parsed)}`);
   }
   const record = parsed as Record<string, unknown>;
-  if (record.RecordVersion !== 1) {
-    throw new InvalidDeadLetterRecordError(`RecordVersion must be 1, got ${JSON.stringify(record.RecordVersion)}`);
+  if (record.RecordVersion !== 1 && record.RecordVersion !== 2) {
+    throw new InvalidDeadLetterRecordError(`RecordVersion must be 1 or 2, got ${describe(record.RecordVersion)}`);
   }
-  requireString(record, 'ExecutionArn');
-  requireString(record, 'ExecutionStartTime');
-  requireString(record, 'CallbackUrl');
-  const outcome = requireObject(record, 'QueryOutcome');
-  if (!('QueryExecution' in outcome) && !('Error' in outcome)) {
-    throw new InvalidDeadLetterRecordError(`QueryOutcome must hold QueryExecution or Error, got keys ${JSON.stringify(Object.keys(outcome))}`);
+  const executionArn = optionalString(record, 'ExecutionArn');
+  if (executionArn === undefined) throw new InvalidDeadLetterRecordError('ExecutionArn must be a non-empty string, got nothing');
+  const outcome = record.QueryOutcome;
+  if (outcome !== undefined && (outcome === null || typeof outcome !== 'object' || (!('QueryExecution' in outcome) && !('Error' in outcome)))) {
+    throw new InvalidDeadLetterRecordError(`QueryOutcome must hold QueryExecution or Error when present, got ${describe(outcome)}`);
   }
-  requireObject(record, 'Failure');
-  requireObject(record, 'LastError');
-  return record as unknown as DeadLetterRecord;
-}
-
-/** The delivery request the callbacker receives, rebuilt from a record: the same as the state machine's first one. */
-export function toDeliveryRequest(record: DeadLetterRecord): DeliveryRequest {
   return {
-    ExecutionArn: record.ExecutionArn,
-    ExecutionStartTime: record.ExecutionStartTime,
-    CallbackUrl: record.CallbackUrl,
-    QueryOutcome: record.QueryOutcome,
+    recordVersion: record.RecordVersion,
+    executionArn,
+    executionStartTime: optionalString(record, 'ExecutionStartTime'),
+    stateMachineArn: optionalString(record, 'StateMachineArn'),
+    callbackUrl: optionalString(record, 'CallbackUrl'),
+    queryOutcome: outcome as QueryOutcome | undefined,
   };
 }

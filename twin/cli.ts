@@ -6,7 +6,8 @@
  *   npm start -- --data DIR             load your tables: DIR/<database>/<table>.csv|.parquet
  *   npm start -- --query "SELECT ..."   demo with another query
  *
- * Needs no AWS account and no network.
+ * Needs no AWS account and no network; the dead-letter queue lives in moto's SQS (moto_server on PATH, or
+ * MOTO_ENDPOINT naming a running one).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -198,6 +199,18 @@ async function serve(options: Options): Promise<void> {
   say(`  callbacks are signed (Standard Webhooks) with ${twin.webhookSigningSecret}`);
   say(`  CallbackUrl must be https; the built-in receiver ${receiver.url('/hook')} prints what it gets.`);
   say(`  Your own receivers on this machine: add --callback-port PORT and --trust-ca CERT.PEM.`);
+  say();
+  say('Undeliverable callbacks: the dead-letter queue is in moto\'s SQS; redrive them with the same credentials and');
+  const { artifacts } = twin.stack;
+  say(
+    `  AWS_REGION=${twin.region} AWS_ACCESS_KEY_ID=${accessKeyId} AWS_SECRET_ACCESS_KEY=${secretAccessKey} \\
+` +
+      `  AWS_ENDPOINT_URL_SQS=${twin.deadLetters.endpoint} AWS_ENDPOINT_URL_SFN=${twin.awsEndpoint} AWS_ENDPOINT_URL_ATHENA=${twin.awsEndpoint} AWS_ENDPOINT_URL_LAMBDA=${twin.awsEndpoint} \\
+` +
+      `  npm run redrive -- --state-machine-arn ${artifacts.stateMachine.arn} --output-location s3://${twin.outputLocation.bucket}/${twin.outputLocation.prefix} \\
+` +
+      `    --function-name ${artifacts.callbacker.functionArn} --queue-url ${twin.deadLetters.queueUrl}`,
+  );
   say();
   say('Example (curl 7.75 or later):');
   say(

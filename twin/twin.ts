@@ -5,7 +5,8 @@
  *   client ──SigV4──▶ API Gateway (synthesized routes, model, templates) ──StartExecution──▶ state machine
  *   (synthesized ASL on aws-local-stepfunctions) ──▶ Athena (DuckDB) ──CSV──▶ S3 (s3rver)
  *                                                ──▶ Lambda (the synthesized bundle) ──STS/Secrets Manager──▶ receiver
- *                                                ──▶ dead-letter queue
+ *                                                ──▶ dead-letter queue (moto's SQS)
+ *   operator ──SigV4──▶ Step Functions, Athena and Lambda read/invoke APIs (one local endpoint) and moto's SQS
  *
  * The only departures from the synthesized configuration are listed in {@link Twin.environmentOverrides}: local
  * endpoints, the receiver's port and the loopback flag the handler honours only outside a Lambda sandbox.
@@ -18,7 +19,8 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AthenaEngine, type QueryExecution, type QueryTiming, type StartQueryExecutionInput } from './athena/athena-engine';
-import { DeadLetterStore } from './sqs/dead-letter-store';
+import { DeadLetterQueue } from './sqs/dead-letter-queue';
+import { motoServer } from './sqs/moto-server';
 import { LambdaService } from './lambda/lambda-sandbox';
 import { startLocalSecretsManager } from './secrets-manager/local-secrets-manager';
 import { startLocalSts } from './sts/local-sts';
@@ -28,6 +30,9 @@ import { QueryOwnership, taskHandlersFor } from './step-functions/service-integr
 import { type StaticCredentials } from './iam/sigv4-verifier';
 import { type CachedStack, loadStack } from './wiring/stack-cache';
 import { StateMachineRunner } from './step-functions/state-machine-runner';
+import { StepFunctionsApi } from './step-functions/step-functions-api';
+import { TaskHistory } from './step-functions/task-history';
+import { startAwsApiServer } from './wiring/aws-api-server';
 import { type TwinClock, VirtualClock } from './clock/twin-clock';
 
 /** The stand-in account and region the stack is evaluated for (synthesized-stack.ts uses the same defaults). */
@@ -69,7 +74,7 @@ export interface TwinOptions {
    * @default a new {@link VirtualClock}: time jumps to the next timer whenever the twin is idle
    */
   readonly clock?: TwinClock;
-  /** Uniform numbers in [0, 1) for the state machine's retry jitter. @default Math.random */
+  /** Uniform numbers in [0, 1) for the state machine's retry jitter and the function's `Math.random` (the AWS SDK's retry jitter). @default Math.random */
   readonly random?: () => number;
   readonly athena?: {
     /** Athena's active-query quota. @default no quota */
@@ -78,6 +83,12 @@ export interface TwinOptions {
     readonly throttle?: (input: StartQueryExecutionInput) => boolean;
     /** How long queries stay QUEUED and RUNNING, in milliseconds of twin time. */
     readonly timing?: QueryTiming;
+  };
+  readonly sqs?: {
+    /** A running moto server for the dead-letter queue. @default MOTO_ENDPOINT, else one the twin starts and stops */
+    readonly endpoint?: string;
+    /** Fault injection, asked per SendMessage with its body: false makes it fail to reach SQS. @default always reachable */
+    readonly available?: (messageBody: string) => boolean;
   };
   /** Apply the stage's throttling. @default true */
   readonly apiThrottling?: boolean;
@@ -105,8 +116,14 @@ export interface Twin {
   readonly s3: LocalS3;
   readonly stateMachine: StateMachineRunner;
   readonly lambda: LambdaService;
-  readonly deadLetters: DeadLetterStore;
+  /** The dead-letter queue, on moto: read it with an SQS client at `deadLetters.endpoint` and `deadLetters.queueUrl`. */
+  readonly deadLetters: DeadLetterQueue;
   readonly api: LocalApiGateway;
+  /**
+   * The endpoint of the Step Functions, Athena and Lambda APIs an operator uses (`http://127.0.0.1:<port>`), signed
+   * with {@link clientCredentials}.
+   */
+  readonly awsEndpoint: string;
   /** Where query results go: the definition's OutputLocation. */
   readonly outputLocation: { readonly bucket: string; readonly prefix: string };
   /** Variables the twin sets in the function's environment on top of the synthesized ones, with why. */
@@ -241,20 +258,40 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         memorySizeMb: fn.memorySizeMb,
         environment: { ...runtimeEnvironment, ...synthesized, ...Object.fromEntries(Object.entries(environmentOverrides).map(([k, v]) => [k, v.value])) },
       },
-      { extraCaCertificates: options.trustedCertificates, maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog, clock },
+      { extraCaCertificates: options.trustedCertificates, maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog, clock, random: options.random },
     );
 
-    const deadLetters = new DeadLetterStore(artifacts.deadLetterQueue.url, clock);
+    const moto = options.sqs?.endpoint === undefined ? await motoServer() : { endpoint: options.sqs.endpoint, close: async () => undefined };
+    closers.push(() => moto.close());
+    const deadLetters = await DeadLetterQueue.create({
+      deployedQueueUrl: artifacts.deadLetterQueue.url,
+      queueName: artifacts.deadLetterQueue.name,
+      endpoint: moto.endpoint,
+      region: TWIN_REGION,
+      available: options.sqs?.available,
+      clock,
+    });
+    closers.push(() => deadLetters.close());
     const queries = new QueryOwnership();
+    const history = new TaskHistory();
     const stateMachine = new StateMachineRunner({
       stateMachineArn: artifacts.stateMachine.arn,
       roleArn: artifacts.stateMachine.roleArn,
       definition: artifacts.stateMachine.definition,
-      taskHandlers: taskHandlersFor(definition.States, { athena, lambda, deadLetters, queries }),
+      taskHandlers: taskHandlersFor(definition.States, { athena, lambda, deadLetters, queries, history }),
       clock,
       random: options.random,
     });
     closers.push(() => stateMachine.abortAll());
+
+    const awsApi = await startAwsApiServer({
+      region: TWIN_REGION,
+      callers: [TWIN_CLIENT_CREDENTIALS],
+      stepFunctions: new StepFunctionsApi(stateMachine, history, { stateMachineArn: artifacts.stateMachine.arn, roleArn: artifacts.stateMachine.roleArn, region: TWIN_REGION }),
+      athena,
+      lambda,
+    });
+    closers.push(() => awsApi.close());
 
     const api = await startApiGateway({
       api: artifacts.api,
@@ -280,6 +317,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       lambda,
       deadLetters,
       api,
+      awsEndpoint: awsApi.endpoint,
       outputLocation,
       environmentOverrides,
       queryOf: (executionArn) => {

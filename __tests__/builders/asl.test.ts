@@ -1,14 +1,19 @@
 import {
   type AslPayload,
+  type AslState,
   type AslTaskState,
   buildQueryDefinition,
+  DEAD_LETTER_WRITE_FAILED_ERROR,
   DEFAULT_ATHENA_ERROR_RETRY,
   DEFAULT_ATHENA_THROTTLE_RETRY,
   DEFAULT_CALLBACK_RETRY,
   integrationArn,
   LAMBDA_SERVICE_ERRORS,
+  MAX_DEAD_LETTER_RECORD_BYTES,
   type QueryDefinitionOptions,
+  RETRY_AFTER_ERROR,
   STATE_NAMES,
+  TRANSITIONS_PER_SUCCESSFUL_QUERY,
 } from '../../constructs/builders/asl';
 import { RETRYABLE_CALLBACK_ERRORS } from '../../constructs/query-state-machine';
 
@@ -87,7 +92,11 @@ describe('buildQueryDefinition', () => {
     const definition = buildQueryDefinition(options);
     // THEN
     expect(task(definition, STATE_NAMES.startQuery).Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: STATE_NAMES.wrapQueryFailure }]);
-    expect(definition.States[STATE_NAMES.wrapQueryFailure]).toMatchObject({ Type: 'Pass', Parameters: { 'QueryOutcome.$': '$' }, Next: STATE_NAMES.deliverCallback });
+    expect(definition.States[STATE_NAMES.wrapQueryFailure]).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'QueryOutcome.$': '$', RetryAfter: { Waits: 0 } },
+      Next: STATE_NAMES.deliverCallback,
+    });
   });
 
   it('invokes the callbacker with the execution, the callback URL from the execution input and the outcome', () => {
@@ -115,39 +124,121 @@ describe('buildQueryDefinition', () => {
     expect(Retry?.[1]).toMatchObject({ IntervalSeconds: 5, BackoffRate: 3, MaxAttempts: 8, MaxDelaySeconds: 900, JitterStrategy: 'FULL' });
   });
 
-  it('records an undeliverable callback in the dead-letter queue and fails the execution', () => {
+  it('routes a Retry-After to its wait loop, transient failures to RetriesExhausted and the rest to DeliveryRejected', () => {
+    // WHEN
+    const { Catch } = task(buildQueryDefinition(options), STATE_NAMES.deliverCallback);
+    // THEN
+    expect(Catch).toEqual([
+      { ErrorEquals: [RETRY_AFTER_ERROR], ResultPath: '$.DeliveryError', Next: STATE_NAMES.readRetryAfter },
+      { ErrorEquals: [...LAMBDA_SERVICE_ERRORS, ...RETRYABLE_CALLBACK_ERRORS], ResultPath: '$.DeliveryError', Next: STATE_NAMES.retriesExhausted },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.DeliveryError', Next: STATE_NAMES.deliveryRejected },
+    ]);
+  });
+
+  it('waits the Retry-After the callbacker reported with a Wait state, counted and bounded by callbackRetry.maxAttempts', () => {
+    // WHEN
+    const { States } = buildQueryDefinition(options);
+    // THEN
+    expect(States[STATE_NAMES.readRetryAfter]).toEqual({
+      Type: 'Pass',
+      Comment: expect.any(String),
+      Parameters: { 'Waits.$': 'States.MathAdd($.RetryAfter.Waits, 1)', 'Lambda.$': 'States.StringToJson($.DeliveryError.Cause)' },
+      ResultPath: '$.RetryAfter',
+      Next: STATE_NAMES.retryAfterBudgetLeft,
+    });
+    expect(States[STATE_NAMES.retryAfterBudgetLeft]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.RetryAfter.Waits', NumericGreaterThan: 8, Next: STATE_NAMES.retriesExhausted }],
+      Default: STATE_NAMES.parseRetryAfter,
+    });
+    expect(States[STATE_NAMES.parseRetryAfter]).toMatchObject({
+      Parameters: { 'Waits.$': '$.RetryAfter.Waits', 'Requested.$': 'States.StringToJson($.RetryAfter.Lambda.errorMessage)' },
+      Next: STATE_NAMES.waitRetryAfter,
+    });
+    expect(States[STATE_NAMES.waitRetryAfter]).toMatchObject({ Type: 'Wait', SecondsPath: '$.RetryAfter.Requested.RetryAfterSeconds', Next: STATE_NAMES.deliverCallback });
+  });
+
+  it('starts the Retry-After count in the states that lead to DeliverCallback, so a successful query stays at two transitions', () => {
+    // WHEN
+    const definition = buildQueryDefinition(options);
+    // THEN
+    expect(task(definition, STATE_NAMES.startQuery).ResultSelector).toEqual({ QueryOutcome: { 'QueryExecution.$': '$.QueryExecution' }, RetryAfter: { Waits: 0 } });
+    expect(TRANSITIONS_PER_SUCCESSFUL_QUERY).toBe(2);
+  });
+
+  it.each([
+    [STATE_NAMES.retriesExhausted, 'RetriesExhausted'],
+    [STATE_NAMES.deliveryRejected, 'PermanentFailure'],
+  ])('%s builds a record of pointers and our own text only: no query, no callback URL, no outcome', (name, kind) => {
+    // WHEN
+    const state = buildQueryDefinition(options).States[name];
+    // THEN
+    expect(state).toMatchObject({
+      Type: 'Pass',
+      Parameters: {
+        DeadLetterRecord: {
+          RecordVersion: 2,
+          'ExecutionArn.$': '$$.Execution.Id',
+          'ExecutionStartTime.$': '$$.Execution.StartTime',
+          'StateMachineArn.$': '$$.StateMachine.Id',
+          Failure: { Kind: kind, MaxAttempts: 9 },
+          'LastError.$': '$.DeliveryError',
+        },
+      },
+      Next: STATE_NAMES.recordDeadLetter,
+    });
+    expect(JSON.stringify(state)).not.toMatch(/Query|Callback|Input/);
+  });
+
+  it('writes the record to the dead-letter queue and fails the execution with CallbackDeliveryFailed', () => {
     // WHEN
     const definition = buildQueryDefinition(options);
     const record = task(definition, STATE_NAMES.recordDeadLetter);
     // THEN
-    expect(task(definition, STATE_NAMES.deliverCallback).Catch?.map((c) => c.Next)).toEqual([STATE_NAMES.retriesExhausted, STATE_NAMES.deliveryRejected]);
     expect(record.Resource).toBe('arn:aws-cn:states:::sqs:sendMessage');
-    expect(record.Parameters).toEqual({
-      QueueUrl: options.deadLetterQueueUrl,
-      MessageBody: {
-        RecordVersion: 1,
-        'ExecutionArn.$': '$$.Execution.Id',
-        'ExecutionStartTime.$': '$$.Execution.StartTime',
-        'CallbackUrl.$': '$$.Execution.Input.CallbackUrl',
-        'QueryOutcome.$': '$.QueryOutcome',
-        'Failure.$': '$.DeliveryFailure',
-        'LastError.$': '$.DeliveryError',
-      },
-    });
+    expect(record.Parameters).toEqual({ QueueUrl: options.deadLetterQueueUrl, 'MessageBody.$': '$.DeadLetterRecord' });
+    expect(record.Next).toBe(STATE_NAMES.deliveryFailed);
     expect(definition.States[STATE_NAMES.deliveryFailed]).toMatchObject({ Type: 'Fail', Error: 'CallbackDeliveryFailed' });
   });
 
-  it('has no Wait or Choice state: nothing polls', () => {
+  it('ends in CallbackDeadLetterWriteFailed with the rendered record as the Cause when the dead-letter write fails', () => {
     // WHEN
-    const types = Object.values(buildQueryDefinition(options).States).map((s) => s.Type);
+    const definition = buildQueryDefinition(options);
     // THEN
-    expect(types).not.toContain('Wait');
-    expect(types).not.toContain('Choice');
+    expect(task(definition, STATE_NAMES.recordDeadLetter).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: STATE_NAMES.renderUnrecordedDelivery }]);
+    expect(definition.States[STATE_NAMES.renderUnrecordedDelivery]).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'Record.$': 'States.JsonToString($.DeadLetterRecord)' },
+      Next: STATE_NAMES.deadLetterWriteFailed,
+    });
+    expect(definition.States[STATE_NAMES.deadLetterWriteFailed]).toEqual({
+      Type: 'Fail',
+      Comment: expect.any(String),
+      Error: DEAD_LETTER_WRITE_FAILED_ERROR,
+      CausePath: '$.Record',
+    });
+  });
+
+  it('bounds the record below both the SQS message limit and the Step Functions payload limit', () => {
+    expect(MAX_DEAD_LETTER_RECORD_BYTES).toBe(202048);
+    expect(MAX_DEAD_LETTER_RECORD_BYTES).toBeLessThan(256 * 1024);
+  });
+
+  it('does not poll: the only Wait is reached from a CallbackRetryAfterError, the only Choice bounds it', () => {
+    // WHEN
+    const { States } = buildQueryDefinition(options);
+    const next = (state: AslState): string[] =>
+      state.Type === 'Choice' ? [...state.Choices.map((c) => c.Next), state.Default] : 'Next' in state && state.Next !== undefined ? [state.Next] : [];
+    const into = (target: string) => Object.entries(States).filter(([, state]) => next(state).includes(target) || (state.Type === 'Task' && (state.Catch ?? []).some((c) => c.Next === target)));
+    // THEN
+    expect(Object.entries(States).filter(([, s]) => s.Type === 'Wait').map(([n]) => n)).toEqual([STATE_NAMES.waitRetryAfter]);
+    expect(Object.entries(States).filter(([, s]) => s.Type === 'Choice').map(([n]) => n)).toEqual([STATE_NAMES.retryAfterBudgetLeft]);
+    expect(into(STATE_NAMES.readRetryAfter).map(([n]) => n)).toEqual([STATE_NAMES.deliverCallback]);
   });
 
   it('keeps every retry bounded: capped delays that add up to less than an hour', () => {
     // WHEN
-    const retriers = Object.values(buildQueryDefinition(options).States).flatMap((s) => (s.Type === 'Task' ? s.Retry ?? [] : []));
+    const retriers = Object.values(buildQueryDefinition(options).States).flatMap((s) => (s.Type === 'Task' ? (s.Retry ?? []) : []));
     // THEN
     for (const r of retriers) {
       expect(r.MaxDelaySeconds).toBeDefined();
@@ -171,8 +262,10 @@ describe('buildQueryDefinition', () => {
 describe('RETRYABLE_CALLBACK_ERRORS', () => {
   it("holds every retryable error the handler throws, plus the Lambda runtime's transient failures", () => {
     // The construct cannot import the handler (it ships as sources for bundling), so this pins the two lists together.
-    const { RETRYABLE_ERROR_NAMES, PERMANENT_ERROR_NAMES } = jest.requireActual<typeof import('../../handler/errors')>('../../handler/errors');
+    const { RETRYABLE_ERROR_NAMES, PERMANENT_ERROR_NAMES, RETRY_AFTER_ERROR_NAME } = jest.requireActual<typeof import('../../handler/errors')>('../../handler/errors');
     expect([...RETRYABLE_CALLBACK_ERRORS].sort()).toEqual([...RETRYABLE_ERROR_NAMES, 'Sandbox.Timedout', 'Lambda.Unknown'].sort());
     expect(RETRYABLE_CALLBACK_ERRORS.filter((name) => (PERMANENT_ERROR_NAMES as readonly string[]).includes(name))).toEqual([]);
+    expect(RETRY_AFTER_ERROR).toBe(RETRY_AFTER_ERROR_NAME);
+    expect(RETRYABLE_CALLBACK_ERRORS).not.toContain(RETRY_AFTER_ERROR);
   });
 });

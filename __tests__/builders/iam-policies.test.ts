@@ -1,9 +1,11 @@
 import {
   apiPolicy,
   callbackerPolicy,
+  deadLetterQueuePolicy,
   type IamPolicyDocument,
   type IamStatement,
   presignerPolicy,
+  redrivePolicy,
   REQUIRED_WILDCARDS,
   roleTrustPolicy,
   serviceTrustPolicy,
@@ -166,6 +168,73 @@ describe('trust policies', () => {
     expect(roleTrustPolicy('arn:aws:iam::123456789012:role/cb').Statement).toEqual([
       { Sid: 'TrustCallbacker', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/cb' }, Action: ['sts:AssumeRole'] },
     ]);
+  });
+});
+
+describe('deadLetterQueuePolicy', () => {
+  it('denies sqs:SendMessage to every principal but the sender role, and grants nothing', () => {
+    // WHEN
+    const policy = deadLetterQueuePolicy({ queueArn: smOptions.deadLetterQueueArn, senderRoleArn: 'arn:aws-us-gov:iam::123456789012:role/x-sm' });
+    // THEN
+    expect(policy.Statement).toEqual([
+      {
+        Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['sqs:SendMessage'],
+        Resource: [smOptions.deadLetterQueueArn],
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws-us-gov:iam::123456789012:role/x-sm' } },
+      },
+    ]);
+  });
+});
+
+describe('redrivePolicy', () => {
+  const options = {
+    arns,
+    stateMachineArn: 'arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x-queries',
+    stateMachineName: 'x-queries',
+    workGroup: 'analytics',
+    deadLetterQueueArn: smOptions.deadLetterQueueArn,
+    callbackerFunctionArn: smOptions.callbackerFunctionArn,
+  };
+
+  it('reads this state machine, its executions and its workgroup, drains the queue and invokes the callbacker', () => {
+    // WHEN
+    const policy = redrivePolicy(options);
+    // THEN
+    expect(statementsOf(policy).map((st) => [st.Action, st.Resource])).toEqual([
+      [['states:ListExecutions'], [options.stateMachineArn]],
+      [['states:DescribeExecution', 'states:GetExecutionHistory'], ['arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:x-queries:*']],
+      [['athena:GetQueryExecution'], ['arn:aws-us-gov:athena:us-gov-west-1:123456789012:workgroup/analytics']],
+      [['sqs:ReceiveMessage', 'sqs:DeleteMessage'], [smOptions.deadLetterQueueArn]],
+      [['lambda:InvokeFunction'], [smOptions.callbackerFunctionArn]],
+    ]);
+  });
+
+  it('decrypts with the dead-letter queue key only when one is given', () => {
+    // WHEN
+    const policy = redrivePolicy({ ...options, deadLetterQueueKmsKeyArn: 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k' });
+    // THEN
+    expect(statement(policy, 'DecryptDeadLetters')).toEqual({ Action: ['kms:Decrypt'], Resource: ['arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k'] });
+  });
+
+  it('leaves the decrypt statement to Terraform when the key is a token (a variable that may be null)', () => {
+    // GIVEN a key that stands for a Terraform variable
+    const token = '${TfToken[TOKEN.1]}';
+    // WHEN
+    const policy = redrivePolicy({ ...options, deadLetterQueueKmsKeyArn: token, isUnresolved: (value) => value === token });
+    // THEN
+    expect(policy.Statement).toHaveLength(6);
+    expect(policy.Statement[5]).toEqual({
+      $deferred: 'spread',
+      list: {
+        $deferred: 'conditional',
+        test: { isNull: token },
+        then: [],
+        otherwise: [{ Sid: 'DecryptDeadLetters', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [token] }],
+      },
+    });
   });
 });
 

@@ -9,9 +9,11 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association';
 import { TerraformOutput, Testing, TerraformStack } from 'cdktf';
 import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, NamePrefixCollisionError } from '../../constructs';
+import { deadLetterQueuePolicy } from '../../constructs/builders/iam-policies';
 import { resourceNamed, resourcesOf, synthesize, useScratchTempDir } from '../support/synth';
 
 useScratchTempDir();
@@ -175,6 +177,19 @@ describe('AsyncAthenaQuery: dead-letter queue and signing secret', () => {
     expect(defaults.text).toHaveResourceWithProperties(SqsQueue, { name: 'orders-callback-dlq', message_retention_seconds: 1209600, sqs_managed_sse_enabled: true });
   });
 
+  it('attaches a queue policy that denies sqs:SendMessage to all but the state machine role', () => {
+    // GIVEN
+    const [policy] = Object.values(resourcesOf(defaults, 'aws_sqs_queue_policy'));
+    const [queueName] = Object.keys(resourcesOf(defaults, 'aws_sqs_queue'));
+    const [roleName] = Object.entries(resourcesOf(defaults, 'aws_iam_role')).find(([, r]) => String(r.name).includes('-states-')) ?? [];
+    // THEN
+    expect(defaults.text).toHaveResource(SqsQueuePolicy);
+    expect(policy.queue_url).toBe(`\${aws_sqs_queue.${queueName}.url}`);
+    expect(JSON.parse(String(policy.policy))).toEqual(
+      deadLetterQueuePolicy({ queueArn: `\${aws_sqs_queue.${queueName}.arn}`, senderRoleArn: `\${aws_iam_role.${roleName}.arn}` }),
+    );
+  });
+
   it('writes the signing secret through a write-only argument from an ephemeral random password, never into state', () => {
     // GIVEN
     const version = Object.values(resourcesOf(defaults, 'aws_secretsmanager_secret_version'))[0];
@@ -272,6 +287,29 @@ describe('AsyncAthenaQuery: grants and local testing', () => {
       expect.stringMatching(/:execute-api:.*\$\{aws_api_gateway_rest_api\.Svc_Api_RestApi_\w+\.id\}\/\$\{aws_api_gateway_stage\.Svc_Api_Stage_\w+\.stage_name\}\/POST\/queries$/),
       expect.stringMatching(/\/POST\/invocation$/),
     ]);
+  });
+
+  it('lets grantRedrive give a role exactly what npm run redrive needs, on this deployment', () => {
+    // GIVEN
+    const s = synthesize((scope) => {
+      const svc = new AsyncAthenaQuery(scope, 'Svc', { ...props, deadLetterQueueKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/k' });
+      svc.grantRedrive(new IamRole(scope, 'Operator', { name: 'operator', assumeRolePolicy: '{}' }));
+    });
+    // WHEN
+    const grant = Object.values(resourcesOf(s, 'aws_iam_role_policy')).find((p) => String(p.name) === 'orders-redrive');
+    // THEN
+    expect(grant?.role).toMatch(/^\$\{aws_iam_role\.Operator\.id\}$/);
+    const statements = JSON.parse(String(grant?.policy)).Statement as { Sid: string; Action: string[]; Resource: string[] }[];
+    expect(statements.map((st) => [st.Sid, st.Action])).toEqual([
+      ['ListFailedExecutions', ['states:ListExecutions']],
+      ['ReadExecutions', ['states:DescribeExecution', 'states:GetExecutionHistory']],
+      ['ReadQueries', ['athena:GetQueryExecution']],
+      ['ReadDeadLetters', ['sqs:ReceiveMessage', 'sqs:DeleteMessage']],
+      ['InvokeCallbacker', ['lambda:InvokeFunction']],
+      ['DecryptDeadLetters', ['kms:Decrypt']],
+    ]);
+    expect(statements[1].Resource).toEqual([expect.stringMatching(/:execution:\$\{aws_sfn_state_machine\.Svc_Queries_StateMachine_\w+\.name\}:\*$/)]);
+    expect(statements[3].Resource).toEqual([expect.stringMatching(/^\$\{aws_sqs_queue\.\w+\.arn\}$/)]);
   });
 
   it('passes the loopback-http testing flag to the callbacker only when asked, with a synth warning', () => {

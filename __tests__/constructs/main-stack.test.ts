@@ -57,6 +57,19 @@ describe('AsyncAthenaQueryStack: state machine definition', () => {
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
   });
+
+  it('counts attempts and bounds Retry-After waits with var.callback_retry, added up by terraform', () => {
+    // GIVEN
+    const config = onlyResource(first, 'aws_sfn_state_machine').config.definition;
+    // WHEN
+    const { definition } = evaluateInStack(first, { definition: config }, { variables: { ...variables, callback_retry: { max_attempts: 3 } } });
+    // THEN
+    const { States } = JSON.parse(String(definition)) as { States: Record<string, { Parameters?: { DeadLetterRecord?: { Failure: unknown } }; Choices?: unknown[]; Retry?: { ErrorEquals: string[]; MaxAttempts: number }[] }> };
+    expect(States.RetriesExhausted.Parameters?.DeadLetterRecord?.Failure).toEqual({ Kind: 'RetriesExhausted', MaxAttempts: 4 });
+    expect(States.DeliveryRejected.Parameters?.DeadLetterRecord?.Failure).toEqual({ Kind: 'PermanentFailure', MaxAttempts: 4 });
+    expect(States.RetryAfterBudgetLeft.Choices).toEqual([{ Variable: '$.RetryAfter.Waits', NumericGreaterThan: 3, Next: 'RetriesExhausted' }]);
+    expect(States.DeliverCallback.Retry?.find((r) => r.ErrorEquals.includes('CallbackRetryableError'))?.MaxAttempts).toBe(3);
+  });
 });
 
 describe('AsyncAthenaQueryStack: reproducible and portable output', () => {

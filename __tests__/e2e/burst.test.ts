@@ -51,7 +51,7 @@ async function runBurst(): Promise<BurstRun> {
       succeededCallbacks: delivered.filter((d) => (d.payload as { State: { State: string } }).State.State === 'SUCCEEDED').length,
       throttledStarts: w.twin.athena.throttledStarts,
       peakActiveQueries: w.twin.athena.peakActiveQueries,
-      deadLetters: w.twin.deadLetters.records.length,
+      deadLetters: w.twin.deadLetters.sent.length,
       makespanMs: Math.max(...callbackAtMs),
       callbackAtMs,
     };

@@ -1,23 +1,27 @@
 /**
  * Callback delivery through the real state machine (its Retry and Catch) and the bundled callbacker: transient
  * receiver failures are retried with the same webhook-id until one succeeds, and a receiver that stays down ends in a
- * dead-letter record that holds everything needed to deliver again.
+ * dead-letter record (on moto's SQS) that points at the execution, from which redrive re-derives and delivers again.
  */
 import { webhookIdFor } from '../../handler/signing';
-import type { DeliveryRequest } from '../../handler/types';
 import { redrive } from '../../redrive/redrive';
 import { parseCsv } from '../../twin/athena/athena-csv';
 import { startWebhookReceiver, type WebhookReceiver } from '../../twin/receiver/webhook-receiver';
+import { twinRedrive } from '../support/twin-redrive';
 import { closedPort, finished, SAMPLE_QUERY, startWorld, within, type World } from './harness';
 
 interface DeadLetterBody {
   RecordVersion: number;
   ExecutionArn: string;
   ExecutionStartTime: string;
-  CallbackUrl: string;
-  QueryOutcome: { QueryExecution: { QueryExecutionId: string; Status: { State: string }; ResultConfiguration: { OutputLocation: string } } };
+  StateMachineArn: string;
   Failure: { Kind: string; MaxAttempts: number };
   LastError: { Error: string; Cause: string };
+}
+
+/** The records the state machine wrote for an execution. */
+function recordsOf(world: World, executionArn: string): DeadLetterBody[] {
+  return (world.twin.deadLetters.parsedBodies() as DeadLetterBody[]).filter((b) => b.ExecutionArn === executionArn);
 }
 
 let world: World;
@@ -49,7 +53,7 @@ describe('e2e: callback retries', () => {
     expect(attempts.every((d) => d.signatureVerified)).toBe(true);
     expect(record.status).toBe('SUCCEEDED');
     expect(record.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'DeliverCallback')).toHaveLength(2);
-    expect(world.twin.deadLetters.records.filter((r) => r.Body.includes(executionArn))).toHaveLength(0);
+    expect(recordsOf(world, executionArn)).toHaveLength(0);
   });
 
   describe('a receiver that is down for good', () => {
@@ -60,8 +64,7 @@ describe('e2e: callback retries', () => {
       world.receiver.respondWith(() => ({ status: 204 }));
       executionArn = await world.submit(SAMPLE_QUERY, `https://127.0.0.1:${downPort}/down`);
       await finished(world, executionArn);
-      const record = world.twin.deadLetters.records.find((r) => r.Body.includes(executionArn));
-      body = JSON.parse(record?.Body ?? 'null') as DeadLetterBody;
+      [body] = recordsOf(world, executionArn);
     });
 
     it('fails the execution with CallbackDeliveryFailed after every retry', () => {
@@ -72,18 +75,18 @@ describe('e2e: callback retries', () => {
       expect(record?.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'DeliverCallback')).toHaveLength(8);
     });
 
-    it('leaves one dead-letter record with the execution, the callback URL, the query outcome and the failure', () => {
+    it('leaves one dead-letter record pointing at the execution, with the failure and no caller text', () => {
       // THEN
-      expect(world.twin.deadLetters.records.filter((r) => r.Body.includes(executionArn))).toHaveLength(1);
-      expect(body).toMatchObject({
-        RecordVersion: 1,
+      expect(recordsOf(world, executionArn)).toHaveLength(1);
+      expect(body).toEqual({
+        RecordVersion: 2,
         ExecutionArn: executionArn,
         ExecutionStartTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
-        CallbackUrl: `https://127.0.0.1:${downPort}/down`,
-        QueryOutcome: { QueryExecution: { Status: { State: 'SUCCEEDED' }, ResultConfiguration: { OutputLocation: expect.stringMatching(/^s3:\/\/.+\.csv$/) } } },
+        StateMachineArn: world.twin.stack.artifacts.stateMachine.arn,
         Failure: { Kind: 'RetriesExhausted', MaxAttempts: 9 },
-        LastError: { Error: 'CallbackRetryableError' },
+        LastError: { Error: 'CallbackRetryableError', Cause: expect.any(String) },
       });
+      expect(JSON.stringify(body)).not.toContain(SAMPLE_QUERY.slice(0, 20));
     });
 
     it('records the last error as Lambda reports a function error: {errorType, errorMessage, trace}', () => {
@@ -100,17 +103,18 @@ describe('e2e: callback retries', () => {
       expect(text).not.toMatch(/X-Amz-Signature|whsec_/);
     });
 
-    it('delivers again from the record alone once the receiver is back, with the same webhook-id', async () => {
+    it('delivers again, re-derived from Step Functions and Athena, once the receiver is back, with the same webhook-id', async () => {
       // GIVEN the receiver comes back where the callback URL points
       let back: WebhookReceiver | undefined;
+      const aws = twinRedrive(world.twin);
       try {
         back = await startWebhookReceiver({ tls: world.tls, signingSecret: world.twin.webhookSigningSecret, port: downPort, clock: world.clock });
 
-        // WHEN the queue is redriven (what npm run redrive does against SQS) through the same function
-        const report = await redrive(world.twin.deadLetters, { deliver: (request: DeliveryRequest) => world.twin.lambda.invoke(request) });
-        world.twin.deadLetters.releaseInFlight();
+        // WHEN the queue is redriven through the real adapters: moto's SQS, the twin's Step Functions, Athena and Lambda
+        const report = await redrive(aws.deployment, aws.services);
 
         // THEN: signed, for the same execution and webhook-id, with a fresh URL to the same result
+        expect(report).toMatchObject({ delivered: [executionArn], failed: [], refused: [], invalid: [] });
         const delivery = await within(60_000, 'redriven callback', back.waitFor((d) => d.acknowledged));
         expect(delivery.signatureVerified).toBe(true);
         expect(delivery.webhookId).toBe(webhookIdFor(executionArn));
@@ -120,9 +124,9 @@ describe('e2e: callback retries', () => {
         expect(download.status).toBe(200);
         expect(parseCsv(await download.text())).toHaveLength(11);
         // and the record left the queue once delivered
-        expect(report.delivered).toContain(executionArn);
-        expect(world.twin.deadLetters.records.filter((r) => r.Body.includes(executionArn))).toHaveLength(0);
+        expect(await world.twin.deadLetters.messageCount()).toBe(0);
       } finally {
+        aws.close();
         await back?.close();
       }
     });
@@ -139,7 +143,7 @@ describe('e2e: callback retries', () => {
     // THEN
     expect(world.receiver.deliveries.filter((d) => d.path === '/gone')).toHaveLength(1);
     expect(record.error).toBe('CallbackDeliveryFailed');
-    const dead = JSON.parse(world.twin.deadLetters.records.find((r) => r.Body.includes(executionArn))?.Body ?? 'null') as DeadLetterBody;
+    const [dead] = recordsOf(world, executionArn);
     expect(dead.Failure.Kind).toBe('PermanentFailure');
     expect(dead.LastError.Error).toBe('CallbackRejectedError');
   });

@@ -66,6 +66,6 @@ describe('e2e: a 2xx that arrives after the timeout', () => {
     // THEN
     expect(record.status).toBe('SUCCEEDED');
     expect(record.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'DeliverCallback')).toHaveLength(1);
-    expect(world.twin.deadLetters.records).toHaveLength(0);
+    expect(world.twin.deadLetters.sent).toHaveLength(0);
   });
 });

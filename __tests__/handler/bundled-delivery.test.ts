@@ -94,7 +94,7 @@ describe('bundled callbacker: SUCCEEDED', () => {
       expect(download.status).toBe(200);
       expect(await download.text()).toBe(CSV);
       expect(new URL(payload.QueryResult.PresignedUrl).searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
-      expect(result).toEqual({ StatusCode: 204, WebhookId: headers['webhook-id'], State: 'SUCCEEDED', ExpiredIn: 900, Attempts: 1 });
+      expect(result).toEqual({ StatusCode: 204, WebhookId: headers['webhook-id'], State: 'SUCCEEDED', ExpiredIn: 900 });
     },
   );
 
@@ -228,7 +228,7 @@ describe('bundled callbacker: FAILED and CANCELLED', () => {
     });
     expect(callbackSchemaErrors(payload)).toEqual([]);
     expect(new Webhook(SECRET).verify(body, signatureHeaders(headers))).toEqual(payload);
-    expect(result).toEqual({ StatusCode: 204, WebhookId: headers['webhook-id'], State: state, Attempts: 1 });
+    expect(result).toEqual({ StatusCode: 204, WebhookId: headers['webhook-id'], State: state });
   });
 
   it('delivers a throttling failure as FAILED with "Error: Cause" and the execution start time', async () => {
@@ -488,7 +488,7 @@ describe('bundled callbacker: no caller secret in errors or logs', () => {
     );
 
     // THEN
-    expect(error).toMatchObject({ name: 'CallbackRetryableError', message: expect.stringContaining('/hook?…') });
+    expect(error).toMatchObject({ name: 'CallbackRetryableError', message: expect.stringContaining('/hook?...') });
     expect(inspect(error, { depth: 10 })).not.toContain(TOKEN);
   });
 
@@ -513,7 +513,7 @@ describe('bundled callbacker: no caller secret in errors or logs', () => {
     // THEN
     await expect(invocation).rejects.toMatchObject({
       name: 'CallbackUrlBlockedError',
-      message: "CallbackUrl must be an absolute URL with a valid host and port, got 'https://receiver.example.com:99999/cb?…'",
+      message: "CallbackUrl must be an absolute URL with a valid host and port, got 'https://receiver.example.com:99999/cb?...'",
     });
   });
 });

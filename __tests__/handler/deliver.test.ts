@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { deliver, type DeliverySettings, judgeStatus, MAX_RESPONSE_BYTES, parseRetryAfterSeconds, type RequestFunction } from '../../handler/deliver';
-import { CallbackRejectedError, CallbackRetryableError, CallbackUrlBlockedError } from '../../handler/errors';
+import { CallbackRejectedError, CallbackRetryableError, CallbackRetryAfterError, CallbackUrlBlockedError } from '../../handler/errors';
 import type { CallbackPolicy, Resolver } from '../../handler/ssrf';
 import { type LocalReceiver, type Responder, startReceiver, status } from '../support/local-receiver';
 import { INTERNAL_ADDRESSES, INTERNAL_URL_HOSTS } from '../support/ssrf-corpus';
@@ -15,7 +15,7 @@ function settingsFor(port: number, policy: Partial<CallbackPolicy> = {}, limits:
     policy: { allowedHosts: [], allowedPorts: [port], allowLoopbackHttp: false, ...policy },
     connectTimeoutMs: 1000,
     totalTimeoutMs: 2000,
-    retryAfterCapSeconds: 10,
+    retryAfterCapSeconds: 3600,
     ...limits,
   };
 }
@@ -141,7 +141,7 @@ describe('deliver: connecting to the checked address', () => {
     });
 
     // THEN
-    expect(outcome).toEqual({ statusCode: 202, attempts: 1, bytesRead: 0 });
+    expect(outcome).toEqual({ statusCode: 202, bytesRead: 0 });
     expect(resolve).toHaveBeenCalledTimes(1);
     expect(servernames).toEqual(['receiver.test']);
     expect(receiver.requests).toHaveLength(1);
@@ -204,7 +204,7 @@ describe('deliver: answers and limits', () => {
     const delivery = deliver(message(receiver.url()), loopback());
 
     // THEN
-    if (verdict === 'success') await expect(delivery).resolves.toMatchObject({ statusCode: code, attempts: 1 });
+    if (verdict === 'success') await expect(delivery).resolves.toMatchObject({ statusCode: code });
     else await expect(delivery).rejects.toThrow(verdict === 'retryable' ? CallbackRetryableError : CallbackRejectedError);
     expect(receiver.requests.map((r) => r.url)).toEqual(['/hook']);
   });
@@ -218,69 +218,84 @@ describe('deliver: answers and limits', () => {
 
     // THEN
     await expect(delivery).rejects.toThrow(
-      `Callback receiver http://127.0.0.1:${receiver.port}/hook?… answered 404 Not Found: no such hook bye after 1 POST`,
+      `Callback receiver http://127.0.0.1:${receiver.port}/hook?... answered 404 Not Found: no such hook bye`,
     );
   });
 
-  it('waits for a short Retry-After and POSTs once more with fresh headers', async () => {
+  it.each([429, 503])('reports the Retry-After seconds of a %d to the state machine after one POST, without waiting', async (code) => {
     // GIVEN
-    receiver.respondWith(status(429, { 'Retry-After': '3' }), status(200));
-    const sleep = jest.fn(async () => undefined);
-    const headers = jest.fn(() => ({ 'x-attempt-time': String(Date.now()) }));
+    receiver.respondWith(status(code, { 'Retry-After': '120' }, 'slow down'), status(200));
+    const started = Date.now();
 
     // WHEN
-    const outcome = await deliver({ url: receiver.url(), body: BODY, headers }, loopback(), { sleep });
+    const delivery = deliver(message(receiver.url('/hook?token=secret')), loopback());
 
     // THEN
-    expect(outcome).toMatchObject({ statusCode: 200, attempts: 2 });
-    expect(sleep).toHaveBeenCalledWith(3000);
-    expect(headers).toHaveBeenCalledTimes(2);
-    expect(receiver.requests.map((r) => r.body)).toEqual([BODY, BODY]);
+    const error = await delivery.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CallbackRetryAfterError);
+    expect(error).toMatchObject({ name: 'CallbackRetryAfterError', retryAfterSeconds: 120 });
+    expect(JSON.parse((error as Error).message)).toEqual({
+      RetryAfterSeconds: 120,
+      Detail: `Callback receiver http://127.0.0.1:${receiver.port}/hook?... answered ${code} ${code === 429 ? 'Too Many Requests' : 'Service Unavailable'} (Retry-After: 120): slow down`,
+    });
+    expect(receiver.requests).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('honours a Retry-After HTTP date on 503', async () => {
+  it('reads a Retry-After HTTP date as the seconds from now', async () => {
     // GIVEN
-    receiver.respondWith(status(503, { 'Retry-After': new Date(Date.now() + 2500).toUTCString() }), status(204));
-    const sleep = jest.fn(async () => undefined);
+    receiver.respondWith(status(503, { 'Retry-After': new Date(Date.now() + 90_000).toUTCString() }));
 
     // WHEN
-    const outcome = await deliver(message(receiver.url()), loopback(), { sleep });
+    const error = await deliver(message(receiver.url()), loopback()).catch((e: unknown) => e);
 
     // THEN
-    expect(outcome.attempts).toBe(2);
-    const [[waited]] = sleep.mock.calls as unknown as [[number]];
-    expect(waited).toBeGreaterThanOrEqual(1000);
-    expect(waited).toBeLessThanOrEqual(3000);
+    expect(error).toBeInstanceOf(CallbackRetryAfterError);
+    const seconds = (error as CallbackRetryAfterError).retryAfterSeconds;
+    expect(seconds).toBeGreaterThanOrEqual(85);
+    expect(seconds).toBeLessThanOrEqual(90);
+  });
+
+  it('cuts a Retry-After above the cap to the cap', async () => {
+    // GIVEN
+    receiver.respondWith(status(429, { 'Retry-After': '86400' }));
+
+    // WHEN
+    const error = await deliver(message(receiver.url()), settingsFor(receiver.port, { allowLoopbackHttp: true }, { retryAfterCapSeconds: 3600 })).catch((e: unknown) => e);
+
+    // THEN
+    expect(error).toMatchObject({ name: 'CallbackRetryAfterError', retryAfterSeconds: 3600 });
+    expect(JSON.parse((error as Error).message)).toMatchObject({ RetryAfterSeconds: 3600, Detail: expect.stringContaining('(Retry-After: 86400)') });
   });
 
   it.each([
-    ['a Retry-After above the cap', { 'Retry-After': '11' }],
-    ['no Retry-After', {}],
-    ['an unreadable Retry-After', { 'Retry-After': 'later' }],
-  ])('leaves a 429 with %s to the state machine after one POST', async (_label, headers) => {
+    ['no Retry-After', 429, {}],
+    ['an unreadable Retry-After', 429, { 'Retry-After': 'later' }],
+    ['a Retry-After on a 500', 500, { 'Retry-After': '30' }],
+  ])('leaves a failure with %s to the state machine\'s backoff (CallbackRetryableError)', async (_label, code, headers) => {
     // GIVEN
-    receiver.respondWith(status(429, headers), status(200));
-    const sleep = jest.fn(async () => undefined);
+    receiver.respondWith(status(code, headers), status(200));
 
     // WHEN
-    const delivery = deliver(message(receiver.url()), loopback(), { sleep });
+    const delivery = deliver(message(receiver.url()), loopback());
 
     // THEN
     await expect(delivery).rejects.toThrow(CallbackRetryableError);
-    expect(sleep).not.toHaveBeenCalled();
+    await expect(delivery).rejects.not.toThrow(CallbackRetryAfterError);
     expect(receiver.requests).toHaveLength(1);
   });
 
-  it('gives up after the second POST is throttled too', async () => {
-    // GIVEN
-    receiver.respondWith(status(429, { 'Retry-After': '0' }));
+  it('escapes a receiver body outside printable ASCII, so the error can go into an SQS message', async () => {
+    // GIVEN: U+FFFF and a lone surrogate are refused by SQS; the tab and the e-acute are escaped too
+    receiver.respondWith(status(400, { 'Content-Type': 'text/plain; charset=utf-8' }, 'bad\uFFFF\tcaf\u00e9'));
 
     // WHEN
-    const delivery = deliver(message(receiver.url()), loopback(), { sleep: async () => undefined });
+    const error = (await deliver(message(receiver.url()), loopback()).catch((e: unknown) => e)) as Error;
 
     // THEN
-    await expect(delivery).rejects.toThrow(/answered 429 Too Many Requests \(Retry-After: 0\) after 2 POSTs$/);
-    expect(receiver.requests).toHaveLength(2);
+    expect(error).toBeInstanceOf(CallbackRejectedError);
+    expect(error.message).toMatch(/: bad\\uFFFF caf\\u00E9$/);
+    expect(`${error.message}${error.stack}`).toMatch(/^[\x20-\x7e\n]*$/);
   });
 
   it(`reads at most ${MAX_RESPONSE_BYTES} bytes of an endless answer and hangs up`, async () => {
@@ -305,7 +320,7 @@ describe('deliver: answers and limits', () => {
     await serverClosed;
 
     // THEN
-    expect(outcome).toEqual({ statusCode: 200, attempts: 1, bytesRead: MAX_RESPONSE_BYTES });
+    expect(outcome).toEqual({ statusCode: 200, bytesRead: MAX_RESPONSE_BYTES });
     expect(written).toBeLessThan(64 * 1024 * 1024);
   });
 

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       callbackPolicy: { allowedHosts: [], allowedPorts: [443], allowLoopbackHttp: false },
       connectTimeoutMs: 3000,
       totalTimeoutMs: 10000,
-      retryAfterCapSeconds: 10,
+      retryAfterCapSeconds: 3600,
     });
   });
 
@@ -153,6 +153,7 @@ describe('loadConfig', () => {
     ['CALLBACK_CONNECT_TIMEOUT_MS', '0'],
     ['CALLBACK_TOTAL_TIMEOUT_MS', '900001'],
     ['CALLBACK_RETRY_AFTER_CAP_SECONDS', '-1'],
+    ['CALLBACK_RETRY_AFTER_CAP_SECONDS', '3601'],
   ])('rejects %s=%j', (key, raw) => {
     // GIVEN / WHEN
     const load = () => configWith({ [key]: raw });

@@ -32,7 +32,7 @@ describe('module outputs', () => {
     // THEN
     expect(Object.keys(declared).sort()).toEqual(MODULE_OUTPUTS.map((o) => o.name).sort());
     for (const [name, block] of Object.entries(declared)) {
-      expect(name).toMatch(/^[a-z]+(_[a-z]+)*_(arn|url|name|id)$/);
+      expect(name).toMatch(/^[a-z]+(_[a-z]+)*_(arn|url|name|id|location)$/);
       expect(String((block as { description?: string }).description).length).toBeGreaterThan(15);
     }
   });

@@ -15,16 +15,28 @@ function runRedrive(args: string[]): { status: number | null; stderr: string } {
   return { status: result.status, stderr: result.stderr };
 }
 
+const DEPLOYMENT = [
+  '--state-machine-arn',
+  'arn:aws:states:us-east-1:123456789012:stateMachine:q',
+  '--output-location',
+  's3://results/athena/',
+  '--function-name',
+  'f',
+];
+
 describe('npm run redrive', () => {
   it.each([
-    ['no arguments', []],
-    ['a queue URL without a function', ['--queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/q']],
-    ['a non-numeric --max', ['--queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/q', '--function-name', 'f', '--max', 'ten']],
-  ])('prints the usage and exits 2 for %s', (_name, args) => {
+    ['no arguments', [], '--state-machine-arn must be a state machine ARN'],
+    ['no source', DEPLOYMENT, 'give --queue-url, --unrecorded-since or both'],
+    ['an output location without its trailing slash', [...DEPLOYMENT.slice(0, 3), 's3://results/athena', ...DEPLOYMENT.slice(4), '--queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/q'], '--output-location must be the module\'s s3://bucket/prefix/ (ending in /), got "s3://results/athena"'],
+    ['a start that is not a date', [...DEPLOYMENT, '--unrecorded-since', 'yesterday'], '--unrecorded-since must be an ISO 8601 date or time, got "yesterday"'],
+    ['a non-numeric --max', [...DEPLOYMENT, '--queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/q', '--max', 'ten'], '--max must be a positive whole number, got "ten"'],
+  ])('prints the usage and the problem, and exits 2, for %s', (_name, args, problem) => {
     // WHEN
     const { status, stderr } = runRedrive(args);
     // THEN
     expect(status).toBe(2);
-    expect(stderr).toMatch(/^usage: npm run redrive -- --queue-url URL --function-name NAME \[--max N\] \[--dry-run\]/);
+    expect(stderr).toMatch(/^usage: npm run redrive -- --state-machine-arn ARN --output-location s3:\/\/bucket\/prefix\/ --function-name NAME \[--queue-url URL\] \[--unrecorded-since ISO-8601\] \[--max N\] \[--dry-run\]\n/);
+    expect(stderr).toContain(problem);
   });
 });

@@ -19,6 +19,7 @@ import {
   roleOf,
   WORK_GROUP,
 } from './support/deployments';
+import { redrivePolicy } from '../../constructs/builders/iam-policies';
 import {
   allowsEverywhere,
   asList,
@@ -197,6 +198,145 @@ describe.each(DEPLOYMENT_SPECS)('IAM policies of the $label', (spec) => {
       identityPolicies: role.inline,
       resourcePolicy: row.resourcePolicy?.(d),
     });
+    expect(decision).toBe(row.expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The dead-letter queue's resource policy: only the state machine role may send (issue 12 §3)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `aws:PrincipalArn` as IAM puts it in the request context: a role session's is the role's ARN, any other
+ * principal's is its own ARN. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+ */
+function principalArnOf(principal: string): string {
+  const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(principal);
+  return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : principal;
+}
+
+/** One request against the dead-letter queue, by a principal whose own policies allow it. */
+interface QueueRow {
+  readonly by: string;
+  readonly principal: (d: RenderedDeployment) => string;
+  readonly action: string;
+  readonly identity: (d: RenderedDeployment) => readonly PolicyDocument[];
+  readonly expected: Decision;
+  readonly account?: string;
+}
+
+const anyone = () => [allowsEverywhere('sqs:*')];
+const QUEUE_ROWS: readonly QueueRow[] = [
+  { by: "the state machine role's session", principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'stateMachine').name}/exec`, action: 'sqs:SendMessage', identity: (d) => roleOf(d, 'stateMachine').inline, expected: 'Allowed' },
+  { by: 'the callbacker role, even if allowed sqs:* everywhere', principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'callbacker').name}/fn`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
+  { by: 'an administrator role of the account', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/admin/alice`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
+  { by: 'an IAM user of the account', principal: () => `arn:aws:iam::${ACCOUNT_ID}:user/mallory`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
+  { by: 'a same-named state machine role of another account', principal: (d) => `arn:aws:sts::${OTHER_ACCOUNT_ID}:assumed-role/${roleOf(d, 'stateMachine').name}/exec`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
+  { by: 'an operator running redrive (receive)', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/operator/bob`, action: 'sqs:ReceiveMessage', identity: anyone, expected: 'Allowed' },
+  { by: 'an operator running redrive (delete)', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/operator/bob`, action: 'sqs:DeleteMessage', identity: anyone, expected: 'Allowed' },
+];
+
+describe.each(DEPLOYMENT_SPECS)('the dead-letter queue policy of the $label', (spec) => {
+  it('denies sqs:SendMessage to every principal but the state machine role, and grants nothing', () => {
+    // GIVEN
+    const d = deployment(spec);
+    // WHEN
+    const statements = d.deadLetterQueuePolicy.Statement;
+    // THEN
+    expect(statements).toEqual([
+      {
+        Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['sqs:SendMessage'],
+        Resource: [d.arns.deadLetterQueue],
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleOf(d, 'stateMachine').arn } },
+      },
+    ]);
+  });
+
+  it.each(QUEUE_ROWS)('$action by $by is $expected', async (row) => {
+    // GIVEN
+    const d = deployment(spec);
+    const principal = row.principal(d);
+    // WHEN
+    const decision = await decide({
+      principal,
+      action: row.action,
+      resource: d.arns.deadLetterQueue,
+      resourceAccount: ACCOUNT_ID,
+      identityPolicies: row.identity(d),
+      resourcePolicy: d.deadLetterQueuePolicy,
+      context: { 'aws:PrincipalArn': principalArnOf(principal) },
+    });
+    // THEN
+    expect(decision).toBe(row.expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// What npm run redrive may do with the policy grantRedrive attaches (issue 12 §3)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The redrive policy for a rendered deployment. */
+function redriveOf(spec: DeploymentSpec, d: RenderedDeployment): PolicyDocument {
+  return redrivePolicy({
+    arns: { partition: 'aws', region: REGION, accountId: ACCOUNT_ID },
+    stateMachineArn: d.arns.stateMachine,
+    stateMachineName: d.arns.stateMachine.split(':').pop() ?? '',
+    workGroup: WORK_GROUP,
+    deadLetterQueueArn: d.arns.deadLetterQueue,
+    callbackerFunctionArn: d.arns.callbackerFunction,
+    deadLetterQueueKmsKeyArn: spec.props?.deadLetterQueueKmsKeyArn,
+  }) as PolicyDocument;
+}
+
+interface RedriveRow {
+  readonly action: string;
+  readonly on: string;
+  readonly resource: (d: RenderedDeployment) => string;
+  readonly expected: Decision;
+  readonly resourcePolicy?: (d: RenderedDeployment) => PolicyDocument;
+  readonly when?: (s: DeploymentSpec) => boolean;
+}
+
+const REDRIVE_ROWS: readonly RedriveRow[] = [
+  { action: 'states:ListExecutions', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Allowed' },
+  { action: 'states:DescribeExecution', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
+  { action: 'states:GetExecutionHistory', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
+  { action: 'athena:GetQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Allowed' },
+  { action: 'sqs:ReceiveMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
+  { action: 'sqs:DeleteMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
+  { action: 'lambda:InvokeFunction', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Allowed' },
+  { action: 'kms:Decrypt', on: 'the dead-letter queue key', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withDeadLetterKey },
+  { action: 'states:ListExecutions', on: 'another state machine', resource: () => arn('states', 'stateMachine:other-queries'), expected: 'Denied' },
+  { action: 'states:DescribeExecution', on: 'an execution of another state machine', resource: () => executionOf(arn('states', 'stateMachine:other-queries')), expected: 'Denied' },
+  { action: 'states:StartExecution', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { action: 'athena:GetQueryExecution', on: 'workgroup/other', resource: () => arn('athena', 'workgroup/other'), expected: 'Denied' },
+  { action: 'athena:GetQueryResults', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Denied' },
+  { action: 's3:GetObject', on: 'a result object', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { action: 'sqs:SendMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Denied' },
+  { action: 'sqs:ReceiveMessage', on: 'another queue', resource: () => arn('sqs', 'other-queue'), expected: 'Denied' },
+  { action: 'lambda:InvokeFunction', on: 'another function', resource: () => arn('lambda', 'function:other-function'), expected: 'Denied' },
+  { action: 'secretsmanager:GetSecretValue', on: 'the signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
+];
+
+describe.each(DEPLOYMENT_SPECS)('the redrive policy of the $label', (spec) => {
+  const rows = REDRIVE_ROWS.filter((row) => row.when === undefined || row.when(spec));
+
+  it.each(rows)('$action on $on is $expected', async (row) => {
+    // GIVEN
+    const d = deployment(spec);
+    // WHEN
+    const decision = await decide({
+      principal: `arn:aws:iam::${ACCOUNT_ID}:role/operator`,
+      action: row.action,
+      resource: row.resource(d),
+      resourceAccount: ACCOUNT_ID,
+      identityPolicies: [redriveOf(spec, d)],
+      resourcePolicy: row.resourcePolicy?.(d),
+    });
+    // THEN
     expect(decision).toBe(row.expected);
   });
 });

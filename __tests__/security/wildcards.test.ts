@@ -82,7 +82,7 @@ describe.each(DEPLOYMENT_SPECS)('wildcards in the $label', (spec) => {
     expect(attached.filter((arn) => !allowed.includes(arn))).toEqual([]);
   });
 
-  it('holds no IAM policy outside the roles (no resource policy, no managed policy of its own)', () => {
+  it("holds no IAM policy outside the roles but the dead-letter queue's (no managed policy of its own)", () => {
     // GIVEN
     const d = deployment(spec);
     // WHEN
@@ -90,7 +90,20 @@ describe.each(DEPLOYMENT_SPECS)('wildcards in the $label', (spec) => {
       (type) => /polic|permission|grant/.test(type) && !['aws_iam_role_policy', 'aws_iam_role_policy_attachment'].includes(type),
     );
     // THEN
-    expect(policyBearing).toEqual([]);
+    expect(policyBearing).toEqual(['aws_sqs_queue_policy']);
+  });
+
+  it("the dead-letter queue policy's only wildcard is the principal of a Deny, narrowed to everyone but the state machine role", () => {
+    // GIVEN
+    const d = deployment(spec);
+    // WHEN
+    const statements = d.deadLetterQueuePolicy.Statement;
+    const wildcards = statements.flatMap((st) => [st.Principal, ...[st.Action, st.Resource].flat()].filter((v) => typeof v === 'string' && v.includes('*')).map(() => st));
+    // THEN
+    expect(wildcards.map((st) => [st.Effect, st.Principal, st.Condition])).toEqual([
+      ['Deny', '*', { ArnNotEquals: { 'aws:PrincipalArn': roleOf(d, 'stateMachine').arn } }],
+    ]);
+    expect(statements.filter((st) => st.Effect === 'Allow')).toEqual([]);
   });
 });
 

@@ -1,10 +1,11 @@
 /**
  * moto_server, the Python AWS emulator, for tests that need the real STS and Secrets Manager protocols. Reuses the
- * server at MOTO_ENDPOINT when that variable is set (CI may run one for every suite), otherwise starts one bound to
- * 127.0.0.1 on a free port and stops it on close. Test helper; not a suite.
+ * server at MOTO_ENDPOINT when that variable is set (jest's global set-up and `.ci/run` run one for every suite),
+ * otherwise starts one bound to 127.0.0.1 on a free port and stops it on close (twin/sqs/moto-server.ts). Test helper;
+ * not a suite.
  */
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { motoServer } from '../../twin/sqs/moto-server';
 import { createQuietly } from './quiet-sdk';
 
 /** Credentials moto issued for one AssumeRole call, read back from its state. */
@@ -30,42 +31,8 @@ export interface MotoServer {
   close(): Promise<void>;
 }
 
-/** A slow start on a loaded machine is still a start; Python imports moto's services lazily. */
-const START_TIMEOUT_MS = 60_000;
-
 /** moto's fixed account. */
 export const MOTO_ACCOUNT = '123456789012';
-
-function startProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const fail = (error: Error): void => {
-      clearTimeout(timer);
-      child.kill();
-      reject(error);
-    };
-    const onExit = (code: number | null): void => fail(new Error(`moto_server exited with ${code} before listening:\n${output}`));
-    const read = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      const match = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match === null) return;
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      child.stdout?.off('data', read);
-      child.stderr?.off('data', read);
-      // Keep draining the pipes so the server never blocks on a full one.
-      child.stdout?.resume();
-      child.stderr?.resume();
-      resolve({ endpoint: match[1], child });
-    };
-    const timer = setTimeout(() => fail(new Error(`moto_server printed no address within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('error', (error) => fail(new Error(`moto_server could not be started (is it installed?): ${error.message}`)));
-    child.once('exit', onExit);
-  });
-}
 
 interface MotoState {
   readonly sts?: {
@@ -80,9 +47,8 @@ interface MotoState {
 }
 
 export async function startMoto(): Promise<MotoServer> {
-  const given = process.env.MOTO_ENDPOINT;
-  const started = given === undefined || given === '' ? await startProcess() : undefined;
-  const endpoint = started?.endpoint ?? (given as string);
+  const server = await motoServer();
+  const { endpoint } = server;
   const secrets = createQuietly(
     () => new SecretsManagerClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'moto-test-admin', secretAccessKey: 'moto-test-admin' } }),
   );
@@ -114,12 +80,7 @@ export async function startMoto(): Promise<MotoServer> {
     assumedRolesOf: async (roleArn) => (await sessions()).filter((s) => s.roleArn === roleArn),
     close: async () => {
       secrets.destroy();
-      const child = started?.child;
-      if (child === undefined || child.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
+      await server.close();
     },
   };
 }

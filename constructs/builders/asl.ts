@@ -4,7 +4,7 @@
  * JSONPath, not JSONata: the local interpreter that executes the synthesized definition in our tests ignores JSONata.
  * https://states-language.net/spec.html
  */
-import { type Deferred, type IsUnresolved, keysWhenSet, objectWith, ONLY_LITERALS, sum } from './deferred';
+import { type Deferred, type IsUnresolved, keysWhenSet, objectWith, ONLY_LITERALS, type Sum, sum } from './deferred';
 
 /** One Retry rule. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error */
 export interface AslRetrier {
@@ -19,8 +19,8 @@ export interface AslRetrier {
 /** One Catch rule. */
 export interface AslCatcher {
   readonly ErrorEquals: readonly string[];
-  /** Where the error goes; absent means the default `$` (the error replaces the input). */
-  readonly ResultPath?: string;
+  /** Where the error goes; absent means the default `$` (the error replaces the input), null discards it. */
+  readonly ResultPath?: string | null;
   readonly Next: string;
 }
 
@@ -57,16 +57,31 @@ export interface AslPassState {
   readonly Next: string;
 }
 
-/** A Fail state. */
-export interface AslFailState {
+/** A Fail state: a fixed Cause, or one read from the state's input with CausePath (plain JSONPath). */
+export type AslFailState = {
   readonly Type: 'Fail';
   readonly Comment?: string;
   readonly Error: string;
-  readonly Cause: string;
+} & ({ readonly Cause: string } | { readonly CausePath: string });
+
+/** A Wait state that reads its seconds from the input. */
+export interface AslWaitState {
+  readonly Type: 'Wait';
+  readonly Comment?: string;
+  readonly SecondsPath: string;
+  readonly Next: string;
+}
+
+/** A Choice state with numeric rules. */
+export interface AslChoiceState {
+  readonly Type: 'Choice';
+  readonly Comment?: string;
+  readonly Choices: readonly { readonly Variable: string; readonly NumericGreaterThan: number; readonly Next: string }[];
+  readonly Default: string;
 }
 
 /** Any state this builder emits. */
-export type AslState = AslTaskState | AslPassState | AslFailState;
+export type AslState = AslTaskState | AslPassState | AslFailState | AslWaitState | AslChoiceState;
 
 /** A whole definition. */
 export interface AslDefinition {
@@ -83,19 +98,70 @@ export const STATE_NAMES = {
   startQuery: 'StartQuery',
   wrapQueryFailure: 'WrapQueryFailure',
   deliverCallback: 'DeliverCallback',
+  readRetryAfter: 'ReadRetryAfter',
+  retryAfterBudgetLeft: 'RetryAfterBudgetLeft',
+  parseRetryAfter: 'ParseRetryAfter',
+  waitRetryAfter: 'WaitRetryAfter',
   retriesExhausted: 'RetriesExhausted',
   deliveryRejected: 'DeliveryRejected',
   recordDeadLetter: 'RecordDeadLetter',
   deliveryFailed: 'DeliveryFailed',
+  renderUnrecordedDelivery: 'RenderUnrecordedDelivery',
+  deadLetterWriteFailed: 'DeadLetterWriteFailed',
 } as const;
 
 /** The error a failed delivery ends the execution with, after its record is in the dead-letter queue. */
 export const DELIVERY_FAILED_ERROR = 'CallbackDeliveryFailed';
 
 /**
+ * The error a failed delivery ends the execution with when even its dead-letter write failed (every retry of
+ * RecordDeadLetter). The execution's Cause is then the delivery record itself, and `npm run redrive` finds such
+ * executions through Step Functions (ListExecutions), so nothing is lost.
+ */
+export const DEAD_LETTER_WRITE_FAILED_ERROR = 'CallbackDeadLetterWriteFailed';
+
+/**
+ * The callbacker's error for a 429/503 with a Retry-After (handler/errors.ts `CallbackRetryAfterError`). Its Lambda
+ * Cause is `{"errorType","errorMessage","trace"}` JSON whose errorMessage is itself JSON, `{"RetryAfterSeconds": n,
+ * "Detail": "..."}`; the handler keeps both whole (printable ASCII, at most 1,000 characters), which matters here:
+ * `States.StringToJson` on text that is not JSON raises States.Runtime, which no Catch can catch.
+ */
+export const RETRY_AFTER_ERROR = 'CallbackRetryAfterError';
+
+/** Version of the dead-letter record (redrive/dead-letter-record.ts reads versions 1 and 2). */
+export const DEAD_LETTER_RECORD_VERSION = 2;
+
+/**
+ * The largest dead-letter record, in UTF-8 bytes of its JSON (the SQS message body). The record holds no text a
+ * caller or a receiver chose (no query, no callback URL, no query outcome: redrive re-derives them from Step
+ * Functions and Athena), only:
+ *
+ *   ExecutionArn, StateMachineArn   2 x 256 characters (Step Functions' ARN limit)
+ *   ExecutionStartTime              32 characters (ISO 8601)
+ *   Failure                         64 characters (our constants)
+ *   LastError.Error                 256 characters (Step Functions' error limit)
+ *   LastError.Cause                 32,768 characters (Step Functions' cause limit; the callbacker's own causes are at
+ *                                   most 8,338 printable ASCII characters, handler/errors.ts MAX_LAMBDA_CAUSE_CHARS)
+ *   keys and punctuation            256
+ *
+ * Each character costs at most 6 bytes in JSON (`\u001f`; a non-ASCII character is at most 3 bytes per UTF-16
+ * unit), so 6 x (512 + 32 + 64 + 256 + 32,768) + 256 = 202,048 bytes: within SQS's 1 MiB message limit (and its former
+ * 256 KiB), and within Step Functions' 256 KiB payload limit, so RenderUnrecordedDelivery (which holds only the
+ * record, rendered) cannot fail on size either. Characters SQS refuses can only come from the execution ARN (a name
+ * given to StartExecution directly; the API names executions with its request id) or a cause that is not the
+ * callbacker's; should one ever reach RecordDeadLetter, the write fails and the execution ends in
+ * DeadLetterWriteFailed with the record as its Cause.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+ */
+export const MAX_DEAD_LETTER_RECORD_BYTES = 6 * (2 * 256 + 32 + 64 + 256 + 32768) + 256;
+
+/**
  * State transitions of a successful execution: StartQuery, DeliverCallback. This is the cost metric (Step Functions
  * Standard bills per transition, https://aws.amazon.com/step-functions/pricing/); the seed's polling design needs
- * 2 + 3 x ceil(T / 15 s). A failed or cancelled query takes one more (WrapQueryFailure).
+ * 2 + 3 x ceil(T / 15 s). A failed or cancelled query takes one more (WrapQueryFailure); each Retry-After a receiver
+ * asks for takes four more (ReadRetryAfter, RetryAfterBudgetLeft, ParseRetryAfter, WaitRetryAfter) plus the new
+ * attempt.
  */
 export const TRANSITIONS_PER_SUCCESSFUL_QUERY = 2;
 
@@ -146,6 +212,15 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ] as const;
+
+/**
+ * Backoff of Retry-After waits is the receiver's: at most `callbackRetry.maxAttempts` waits (8 by default) of at most
+ * the callbacker's cap each (one hour, handler/env.ts RETRY_AFTER_CAP_SECONDS), then the delivery is dead-lettered as
+ * RetriesExhausted. May be a Terraform token (a module variable): used as a value only, never in arithmetic or text.
+ */
+function retryAfterWaits(options: QueryDefinitionOptions): number {
+  return options.callbackRetry.maxAttempts;
+}
 
 /** Options for {@link buildQueryDefinition}. ARNs may be Terraform tokens. */
 export interface QueryDefinitionOptions {
@@ -201,11 +276,31 @@ function retrier(errors: readonly string[], policy: BackoffPolicy): AslRetrier {
 }
 
 /**
+ * The dead-letter record, as a Pass state builds it into `$.DeadLetterRecord` (replacing the rest of the state, so
+ * the query outcome is not carried on). Pointers and our own text only; see {@link MAX_DEAD_LETTER_RECORD_BYTES}.
+ */
+function deadLetterRecord(kind: 'RetriesExhausted' | 'PermanentFailure', maxAttempts: number | Sum): AslPayload {
+  return {
+    DeadLetterRecord: {
+      RecordVersion: DEAD_LETTER_RECORD_VERSION,
+      'ExecutionArn.$': '$$.Execution.Id',
+      'ExecutionStartTime.$': '$$.Execution.StartTime',
+      'StateMachineArn.$': '$$.StateMachine.Id',
+      Failure: { Kind: kind, MaxAttempts: maxAttempts },
+      'LastError.$': '$.DeliveryError',
+    },
+  };
+}
+
+/**
  * Builds the definition:
  *
  * StartQuery (athena:startQueryExecution.sync) → DeliverCallback (lambda:invoke) → end. A query that fails, is
- * cancelled, times out or cannot start is caught, wrapped (WrapQueryFailure) and delivered too. A callback that cannot
- * be delivered is recorded in the dead-letter queue (RecordDeadLetter) and the execution fails (DeliveryFailed).
+ * cancelled, times out or cannot start is caught, wrapped (WrapQueryFailure) and delivered too. A receiver's
+ * Retry-After is waited out by a Wait state (ReadRetryAfter → RetryAfterBudgetLeft → ParseRetryAfter → WaitRetryAfter
+ * → DeliverCallback), bounded. A callback that cannot be delivered is recorded in the dead-letter queue
+ * (RecordDeadLetter) and the execution fails (DeliveryFailed); if even that write fails, the record is rendered as the
+ * execution's Cause (RenderUnrecordedDelivery → DeadLetterWriteFailed).
  *
  * Why the caught Cause and not a GetQueryExecution call: the Catch is the only place that sees every failure (a query
  * that FAILED or was CANCELLED, but also throttling retries exhausted, `States.Timeout`, and errors thrown by
@@ -232,8 +327,23 @@ export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefini
     keysWhenSet(options.database, isUnresolved, (database) => ({ QueryExecutionContext: { Database: database } })),
   );
 
-  const { startQuery, wrapQueryFailure, deliverCallback, retriesExhausted, deliveryRejected, recordDeadLetter, deliveryFailed } =
-    STATE_NAMES;
+  const {
+    startQuery,
+    wrapQueryFailure,
+    deliverCallback,
+    readRetryAfter,
+    retryAfterBudgetLeft,
+    parseRetryAfter,
+    waitRetryAfter,
+    retriesExhausted,
+    deliveryRejected,
+    recordDeadLetter,
+    deliveryFailed,
+    renderUnrecordedDelivery,
+    deadLetterWriteFailed,
+  } = STATE_NAMES;
+  // Attempts in all: the first plus the retries. The retry count may be a Terraform token: Terraform adds.
+  const maxAttempts = sum(options.callbackRetry.maxAttempts, 1, isUnresolved);
 
   return {
     Comment: 'Runs one Athena query and delivers its outcome to the caller\'s callback URL. No polling: .sync waits.',
@@ -247,7 +357,9 @@ export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefini
         // Keep only the query execution: with the default ResultPath ($) the output replaces the input, so the query
         // text is not carried twice (state payloads are limited to 256 KiB). The callback URL is read from
         // $$.Execution.Input later.
-        ResultSelector: { QueryOutcome: { 'QueryExecution.$': '$.QueryExecution' } },
+        // RetryAfter.Waits counts the receiver's Retry-After waits (ReadRetryAfter adds one each time); set here, in the
+        // ResultSelector, it costs no transition.
+        ResultSelector: { QueryOutcome: { 'QueryExecution.$': '$.QueryExecution' }, RetryAfter: { Waits: 0 } },
         TimeoutSeconds: options.queryTimeoutSeconds,
         Retry: [
           // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#API_StartQueryExecution_Errors
@@ -261,7 +373,7 @@ export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefini
       [wrapQueryFailure]: {
         Type: 'Pass',
         Comment: 'Puts the caught {Error, Cause} where DeliverCallback reads the outcome.',
-        Parameters: { 'QueryOutcome.$': '$' },
+        Parameters: { 'QueryOutcome.$': '$', RetryAfter: { Waits: 0 } },
         Next: deliverCallback,
       },
       [deliverCallback]: {
@@ -284,49 +396,88 @@ export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefini
           retrier(options.retryableCallbackErrors, options.callbackRetry),
         ],
         Catch: [
+          { ErrorEquals: [RETRY_AFTER_ERROR], ResultPath: '$.DeliveryError', Next: readRetryAfter },
           { ErrorEquals: [...LAMBDA_SERVICE_ERRORS, ...options.retryableCallbackErrors], ResultPath: '$.DeliveryError', Next: retriesExhausted },
           { ErrorEquals: ['States.ALL'], ResultPath: '$.DeliveryError', Next: deliveryRejected },
         ],
         End: true,
       },
+      [readRetryAfter]: {
+        Type: 'Pass',
+        Comment: 'Counts this Retry-After and reads the Lambda Cause, {"errorType","errorMessage","trace"} JSON.',
+        Parameters: {
+          'Waits.$': 'States.MathAdd($.RetryAfter.Waits, 1)',
+          'Lambda.$': 'States.StringToJson($.DeliveryError.Cause)',
+        },
+        ResultPath: '$.RetryAfter',
+        Next: retryAfterBudgetLeft,
+      },
+      [retryAfterBudgetLeft]: {
+        Type: 'Choice',
+        // No number in the comment: the retry count may be a Terraform token, which has no literal value here.
+        Comment: 'At most as many Retry-After waits as callback retries (MaxAttempts of the callback retry policy); then the delivery is dead-lettered.',
+        Choices: [{ Variable: '$.RetryAfter.Waits', NumericGreaterThan: retryAfterWaits(options), Next: retriesExhausted }],
+        Default: parseRetryAfter,
+      },
+      [parseRetryAfter]: {
+        Type: 'Pass',
+        Comment: 'The errorMessage is JSON too, {"RetryAfterSeconds","Detail"}: a sub-path of an intrinsic cannot be read in one step.',
+        Parameters: {
+          'Waits.$': '$.RetryAfter.Waits',
+          'Requested.$': 'States.StringToJson($.RetryAfter.Lambda.errorMessage)',
+        },
+        ResultPath: '$.RetryAfter',
+        Next: waitRetryAfter,
+      },
+      [waitRetryAfter]: {
+        Type: 'Wait',
+        Comment: "Waits the receiver's Retry-After (capped by the callbacker), billed as one transition, not as Lambda time.",
+        SecondsPath: '$.RetryAfter.Requested.RetryAfterSeconds',
+        Next: deliverCallback,
+      },
       [retriesExhausted]: {
         Type: 'Pass',
-        Comment: 'Every retry failed with a transient error.',
-        Result: { Kind: 'RetriesExhausted', MaxAttempts: sum(options.callbackRetry.maxAttempts, 1, isUnresolved) },
-        ResultPath: '$.DeliveryFailure',
+        Comment: 'Every retry failed with a transient error (or the Retry-After budget is spent): builds the delivery record.',
+        Parameters: deadLetterRecord('RetriesExhausted', maxAttempts),
         Next: recordDeadLetter,
       },
       [deliveryRejected]: {
         Type: 'Pass',
-        Comment: 'A permanent failure (URL blocked, receiver rejected with 3xx/4xx, bad input): not retried.',
-        Result: { Kind: 'PermanentFailure', MaxAttempts: sum(options.callbackRetry.maxAttempts, 1, isUnresolved) },
-        ResultPath: '$.DeliveryFailure',
+        Comment: 'A permanent failure (URL blocked, receiver rejected with 3xx/4xx, bad input), not retried: builds the delivery record.',
+        Parameters: deadLetterRecord('PermanentFailure', maxAttempts),
         Next: recordDeadLetter,
       },
       [recordDeadLetter]: {
         Type: 'Task',
-        Comment: 'Keeps everything needed to re-presign and re-deliver (npm run redrive). No presigned URL, no secret.',
+        Comment: 'Keeps the pointers redrive re-derives everything from (npm run redrive). No caller text, no presigned URL, no secret.',
         Resource: integrationArn(options.partition, 'sqs', 'sendMessage', 'requestResponse'),
         Parameters: {
           QueueUrl: options.deadLetterQueueUrl,
-          MessageBody: {
-            RecordVersion: 1,
-            'ExecutionArn.$': '$$.Execution.Id',
-            'ExecutionStartTime.$': '$$.Execution.StartTime',
-            'CallbackUrl.$': '$$.Execution.Input.CallbackUrl',
-            'QueryOutcome.$': '$.QueryOutcome',
-            'Failure.$': '$.DeliveryFailure',
-            'LastError.$': '$.DeliveryError',
-          },
+          'MessageBody.$': '$.DeadLetterRecord',
         },
         ResultPath: '$.DeadLetter',
         Retry: [retrier(['States.ALL'], { intervalSeconds: 1, backoffRate: 2, maxAttempts: 6, maxDelaySeconds: 30 })],
+        // The error is left out of the state (ResultPath null): it is in the execution history, and keeping it would
+        // count twice against the 256 KiB payload limit. https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: renderUnrecordedDelivery }],
         Next: deliveryFailed,
       },
       [deliveryFailed]: {
         Type: 'Fail',
         Error: DELIVERY_FAILED_ERROR,
         Cause: 'The callback could not be delivered. Its delivery record is in the dead-letter queue; redeliver it with npm run redrive.',
+      },
+      [renderUnrecordedDelivery]: {
+        Type: 'Pass',
+        Comment: 'The dead-letter write failed after every retry: renders the record as text for the Fail state (CausePath takes plain JSONPath).',
+        Parameters: { 'Record.$': 'States.JsonToString($.DeadLetterRecord)' },
+        Next: deadLetterWriteFailed,
+      },
+      [deadLetterWriteFailed]: {
+        Type: 'Fail',
+        Comment: 'The delivery record is the Cause. npm run redrive --unrecorded-since finds these executions through ListExecutions.',
+        Error: DEAD_LETTER_WRITE_FAILED_ERROR,
+        CausePath: '$.Record',
       },
     },
   };

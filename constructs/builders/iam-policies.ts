@@ -14,7 +14,8 @@ export interface IamStatement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: readonly string[];
   readonly Resource?: readonly JsonTree[];
-  readonly Principal?: Readonly<Record<string, string | readonly string[]>>;
+  /** A resource policy's principal: `*` (everyone, signed or not) or principals by kind. */
+  readonly Principal?: '*' | Readonly<Record<string, string | readonly string[]>>;
   readonly Condition?: IamConditions;
 }
 
@@ -363,6 +364,93 @@ export function apiPolicy(stateMachineArn: string): IamPolicyDocument {
     Version: '2012-10-17',
     Statement: [{ Sid: 'StartQueryExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [stateMachineArn] }],
   };
+}
+
+/** Options for {@link deadLetterQueuePolicy}. */
+export interface DeadLetterQueuePolicyOptions {
+  /** ARN of the dead-letter queue. */
+  readonly queueArn: string;
+  /** ARN of the only role that may send to it: the state machine's. */
+  readonly senderRoleArn: string;
+}
+
+/**
+ * The dead-letter queue's resource policy: nobody but the state machine role may send to it. Redrive acts on what a
+ * record points to, so a forged record must not get in at all (and redrive re-derives everything anyway, see
+ * redrive/derive.ts). The role's own identity policy grants the send; this policy only denies everyone else, so it
+ * names no role as a principal (a policy naming a role breaks when the role is recreated).
+ *
+ * `Principal: "*"` with `ArnNotEquals aws:PrincipalArn` denies every other principal of any account, including
+ * service principals (which carry no aws:PrincipalArn, and a negated operator matches a missing key). For a role's
+ * session aws:PrincipalArn is the role's ARN. `sqs:SendMessage` also governs SendMessageBatch.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-creating-custom-policies-access-policy-examples.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+ */
+export function deadLetterQueuePolicy(options: DeadLetterQueuePolicyOptions): IamPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+        Effect: 'Deny',
+        // A Deny for everyone but the sender role (see the condition), not a grant: this `*` widens nothing.
+        Principal: '*',
+        Action: ['sqs:SendMessage'],
+        Resource: [options.queueArn],
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': options.senderRoleArn } },
+      },
+    ],
+  };
+}
+
+/** Options for {@link redrivePolicy}. */
+export interface RedrivePolicyOptions {
+  readonly arns: DeploymentArns;
+  /** ARN of the state machine. */
+  readonly stateMachineArn: string;
+  /** Name of the state machine: its executions' ARNs are `...:execution:<name>:<execution name>`. */
+  readonly stateMachineName: string;
+  /** The workgroup the queries run in. */
+  readonly workGroup: string;
+  readonly deadLetterQueueArn: string;
+  readonly callbackerFunctionArn: string;
+  /** KMS key of the dead-letter queue, when customer-managed: receiving needs `kms:Decrypt`. May be a token whose value is null. */
+  readonly deadLetterQueueKmsKeyArn?: string;
+  /** @default - every value is a literal */
+  readonly isUnresolved?: IsUnresolved;
+}
+
+/**
+ * What `npm run redrive` needs, on this deployment only: list this state machine's failed executions, describe them and
+ * read their history, read the queries of this workgroup, receive and delete the dead-letter queue's records, and
+ * invoke the callbacker. Nothing here can write a record, start an execution or read a result.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
+ */
+export function redrivePolicy(options: RedrivePolicyOptions): IamPolicyDocument {
+  const { arns } = options;
+  const statements: (IamStatement | JsonTree)[] = [
+    { Sid: 'ListFailedExecutions', Effect: 'Allow', Action: ['states:ListExecutions'], Resource: [options.stateMachineArn] },
+    {
+      Sid: 'ReadExecutions',
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      // Execution names are chosen at run time (the API's request id): the `*` stands for them, under this state
+      // machine only. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-executions.html
+      Resource: [`arn:${arns.partition}:states:${arns.region}:${arns.accountId}:execution:${options.stateMachineName}:*`],
+    },
+    { Sid: 'ReadQueries', Effect: 'Allow', Action: ['athena:GetQueryExecution'], Resource: [workGroupArn(arns, options.workGroup)] },
+    { Sid: 'ReadDeadLetters', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: [options.deadLetterQueueArn] },
+    { Sid: 'InvokeCallbacker', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [options.callbackerFunctionArn] },
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+    ...whenSet(options.deadLetterQueueKmsKeyArn, options.isUnresolved ?? ONLY_LITERALS, (key) => ({
+      Sid: 'DecryptDeadLetters',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: [key],
+    })),
+  ];
+  return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
 }
 
 /** Options for {@link serviceTrustPolicy}. */

@@ -438,6 +438,7 @@ export const MODULE_OUTPUTS: readonly ModuleOutput[] = [
   { name: 'presigner_role_arn', description: 'ARN of the role that presigns result URLs.' },
   { name: 'dead_letter_queue_url', description: 'URL of the queue of undeliverable callbacks (for npm run redrive).' },
   { name: 'dead_letter_queue_arn', description: 'ARN of the queue of undeliverable callbacks.' },
+  { name: 'output_location', description: 'S3 URI where Athena writes the results (for npm run redrive --output-location).' },
   { name: 'webhook_signing_secret_arn', description: 'ARN of the Secrets Manager secret that signs callbacks (share its value with receivers); null when signing is disabled.' },
   { name: 'api_gateway_account_role_arn', description: 'ARN of the account-wide API Gateway CloudWatch role; null unless manage_api_gateway_account_role is true.' },
 ];

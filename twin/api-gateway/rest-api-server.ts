@@ -217,7 +217,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       process.emitWarning(`twin API: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     });
   });
-  const running: RunningServer = await listenLocally(server);
+  const running: RunningServer = await listenLocally(server, { clock });
   return { stageUrl: `http://127.0.0.1:${running.port}${stagePrefix}`, accessLog, close: running.close };
 }
 

@@ -161,6 +161,25 @@ interface Execution {
   cancelRequested: boolean;
 }
 
+/** Real milliseconds between two interrupts of a stopped query's connection (see {@link interruptUntilReleased}). */
+const INTERRUPT_AGAIN_MS = 5;
+
+/**
+ * Interrupts the connection of a stopped query until its run lets go of it. DuckDB clears a connection's interrupt
+ * flag when a query begins on its worker thread, so one interrupt that lands after `runAndReadAll` was called but
+ * before the worker began is lost, and the query would run to its end (minutes for a large scan). The repeats are real
+ * time, not twin time: DuckDB's work is real, and the twin clock stands still while it is in flight.
+ */
+function interruptUntilReleased(execution: Execution, connection: DuckDBConnection): void {
+  connection.interrupt();
+  const timer = setInterval(() => {
+    if (execution.connection === connection) connection.interrupt();
+    else clearInterval(timer);
+  }, INTERRUPT_AGAIN_MS);
+  // A run that never lets go must not keep the process alive.
+  timer.unref();
+}
+
 /** Listens to every state change of every query. */
 export type StateChangeListener = (execution: QueryExecution) => void;
 
@@ -323,7 +342,7 @@ export class AthenaEngine {
     const state = execution.queryExecution.Status.State;
     if (state !== 'QUEUED' && state !== 'RUNNING') return;
     execution.cancelRequested = true;
-    execution.connection?.interrupt();
+    if (execution.connection !== undefined) interruptUntilReleased(execution, execution.connection);
     if (state === 'QUEUED') this.update(execution, { State: 'CANCELLED', CompletionDateTime: this.clock.now() });
   }
 

@@ -10,9 +10,10 @@
  *
  * Time inside the sandbox is the twin clock's: the bundle's `setTimeout`, `setInterval`, `Date` and
  * `AbortSignal.timeout` are the clock's (its POST timeouts and Retry-After waits are twin seconds), as is the
- * invocation timeout. Its real I/O (`http`, `https`, `fs`, `dns`, `setImmediate`) is registered with the clock as
- * work in flight, so a virtual clock stands still while the function talks to S3, STS or a receiver (see
- * twin/clock/twin-clock.ts and tracked-io.ts).
+ * invocation timeout; its `Math.random` can be a seeded generator (the SDK's retry jitter is twin time too). Its real
+ * I/O (`http`, `https`, `fs`, `dns`, `setImmediate`) is registered with the clock as work in flight, so a virtual
+ * clock stands still while the function talks to S3, STS or a receiver (see twin/clock/twin-clock.ts and
+ * tracked-io.ts).
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -57,6 +58,13 @@ export interface LambdaServiceOptions {
    * @default the wall clock
    */
   readonly clock?: TwinClock;
+  /**
+   * Uniform numbers in [0, 1) that the function's `Math.random` returns. The AWS SDK draws its retry backoff jitter
+   * from `Math.random`, and those delays are twin time: a seeded generator keeps a run with SDK retries reproducible.
+   *
+   * @default Math.random
+   */
+  readonly random?: () => number;
 }
 
 /**
@@ -95,11 +103,17 @@ type ModuleWrapper = (
   dirname: string,
   process: NodeJS.Process,
   console: Console,
+  math: Math,
   ...timers: unknown[]
 ) => void;
 
 /** Parameters the bundle's own code sees in place of the globals of the same names. */
-const WRAPPER_PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname', 'process', 'console', ...CLOCK_GLOBALS];
+const WRAPPER_PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname', 'process', 'console', 'Math', ...CLOCK_GLOBALS];
+
+/** `Math` whose `random` is `random`; every other member is Math's own. */
+function mathWith(random: () => number): Math {
+  return Object.freeze(Object.create(Math, { random: { value: () => random() } })) as Math;
+}
 
 /** Modules whose asynchronous calls are registered with the clock as work in flight. */
 const TRACKED_ASYNC_MODULES = ['fs', 'fs/promises', 'dns', 'dns/promises'];
@@ -160,6 +174,7 @@ export class LambdaService {
   private readonly https: typeof https;
   private readonly http: typeof http;
   private readonly clock: TwinClock;
+  private readonly math: Math;
   private readonly logs: string[] = [];
   /** Sandboxes created so far (cold starts). */
   coldStarts = 0;
@@ -176,6 +191,7 @@ export class LambdaService {
     this.wrapper = new vm.Script(`(function (${WRAPPER_PARAMETERS.join(', ')}) {${source}\n})`, { filename: this.file }).runInThisContext() as ModuleWrapper;
     this.maxSandboxes = options.maxSandboxes ?? 8;
     this.clock = options.clock ?? new RealTimeClock();
+    this.math = options.random === undefined ? Math : mathWith(options.random);
     this.https = trackedHttp(withCa(options.extraCaCertificates ?? []), this.clock, `Lambda ${spec.functionName}`);
     this.http = trackedHttp(http, this.clock, `Lambda ${spec.functionName}`);
   }
@@ -215,6 +231,7 @@ export class LambdaService {
       path.dirname(this.file),
       sandboxProc,
       sandboxConsole(this.spec.functionName, log),
+      this.math,
       ...CLOCK_GLOBALS.map((name) => globals[name]),
     );
     const handler = module.exports[this.exportName];

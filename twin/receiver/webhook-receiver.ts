@@ -189,7 +189,7 @@ export async function startWebhookReceiver(options: {
       })
       .catch(() => req.socket.destroy());
   });
-  const running = await listenLocally(server, options.port);
+  const running = await listenLocally(server, { port: options.port, clock });
 
   return {
     port: running.port,

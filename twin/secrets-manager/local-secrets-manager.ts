@@ -70,6 +70,6 @@ export async function startLocalSecretsManager(options: LocalSecretsManagerOptio
       })
       .catch((error: unknown) => answer(500, { __type: 'InternalServiceError', message: error instanceof Error ? error.message : String(error) }));
   });
-  const running: RunningServer = await listenLocally(server);
+  const running: RunningServer = await listenLocally(server, { clock });
   return { endpoint: `http://127.0.0.1:${running.port}`, requests, close: running.close };
 }

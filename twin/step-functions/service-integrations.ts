@@ -7,12 +7,16 @@
  *   https://docs.aws.amazon.com/step-functions/latest/dg/connect-athena.html
  * - `lambda:invoke`: `{ExecutedVersion, Payload, StatusCode, ...}`; a function error as error `<errorType>` whose cause
  *   is the JSON `{"errorType","errorMessage","trace"}`. https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
- * - `sqs:sendMessage`: `{MessageId, MD5OfMessageBody, ...}`.
+ * - `sqs:sendMessage`: `{MessageId, MD5OfMessageBody, ...}`, from moto's SQS; SQS errors as `SQS.<Exception>`.
+ *
+ * Every attempt is recorded in the {@link TaskHistory} (what was scheduled, submitted, answered), from which the twin's
+ * Step Functions API answers GetExecutionHistory.
  */
 import { randomUUID } from 'node:crypto';
 import { AthenaServiceError, type AthenaEngine, type StartQueryExecutionInput } from '../athena/athena-engine';
-import type { DeadLetterStore } from '../sqs/dead-letter-store';
+import type { DeadLetterQueue } from '../sqs/dead-letter-queue';
 import { LambdaFunctionError, type LambdaService } from '../lambda/lambda-sandbox';
+import type { TaskHistory } from './task-history';
 
 /** A JSON value as the interpreter passes it. */
 export type TaskJson = string | number | boolean | null | TaskJson[] | { [key: string]: TaskJson };
@@ -86,9 +90,11 @@ export class UnsupportedTaskResourceError extends Error {
 export interface LocalServices {
   readonly athena: AthenaEngine;
   readonly lambda: LambdaService;
-  readonly deadLetters: DeadLetterStore;
+  readonly deadLetters: DeadLetterQueue;
   /** Which execution started which query. */
   readonly queries: QueryOwnership;
+  /** The task-level events of every execution. */
+  readonly history: TaskHistory;
 }
 
 /**
@@ -127,11 +133,13 @@ function toJson(value: unknown): TaskJson {
   return JSON.parse(JSON.stringify(value)) as TaskJson;
 }
 
-function athenaSync(athena: AthenaEngine, queries: QueryOwnership, executionArn: string): TaskHandler {
+function athenaSync(athena: AthenaEngine, queries: QueryOwnership, executionArn: string, submitted: (output: TaskJson) => void): TaskHandler {
   return async (input) => {
     let id: string;
     try {
       ({ QueryExecutionId: id } = athena.startQueryExecution(asObject(input) as unknown as StartQueryExecutionInput));
+      // The StartQueryExecution answer, as Step Functions records it in TaskSubmitted before it starts waiting.
+      submitted(toJson({ QueryExecutionId: id, SdkHttpMetadata: { HttpStatusCode: 200 }, SdkResponseMetadata: { RequestId: randomUUID() } }));
     } catch (error) {
       if (error instanceof AthenaServiceError) {
         throw new TaskError(`Athena.${error.name}`, `${error.message} (Service: Athena, Status Code: ${error.statusCode}, Request ID: ${randomUUID()})`);
@@ -171,13 +179,19 @@ function lambdaInvoke(lambda: LambdaService): TaskHandler {
   };
 }
 
-function sqsSendMessage(deadLetters: DeadLetterStore): TaskHandler {
-  return async (input) => toJson(deadLetters.sendMessage(asObject(input)));
+function sqsSendMessage(deadLetters: DeadLetterQueue): TaskHandler {
+  return async (input) => toJson(await deadLetters.sendMessage(asObject(input)));
 }
 
+/** Records a TaskSubmitted on the execution's running attempt of a state. */
+type SubmissionRecorder = (output: TaskJson) => void;
+
 /** Resource patterns and the service each one is served by. */
-const INTEGRATIONS: readonly { readonly resource: RegExp; readonly handler: (services: LocalServices, executionArn: string) => TaskHandler }[] = [
-  { resource: /^arn:[a-z-]+:states:::athena:startQueryExecution\.sync$/, handler: (s, arn) => athenaSync(s.athena, s.queries, arn) },
+const INTEGRATIONS: readonly {
+  readonly resource: RegExp;
+  readonly handler: (services: LocalServices, executionArn: string, submitted: SubmissionRecorder) => TaskHandler;
+}[] = [
+  { resource: /^arn:[a-z-]+:states:::athena:startQueryExecution\.sync$/, handler: (s, arn, submitted) => athenaSync(s.athena, s.queries, arn, submitted) },
   { resource: /^arn:[a-z-]+:states:::lambda:invoke$/, handler: (s) => lambdaInvoke(s.lambda) },
   { resource: /^arn:[a-z-]+:states:::sqs:sendMessage$/, handler: (s) => sqsSendMessage(s.deadLetters) },
 ];
@@ -190,12 +204,35 @@ export type TaskHandlerFactory = (executionArn: string) => Record<string, TaskHa
  * execution) when a Task state cannot be served.
  */
 export function taskHandlersFor(states: Readonly<Record<string, DefinitionState>>, services: LocalServices): TaskHandlerFactory {
-  const plan: [string, (typeof INTEGRATIONS)[number]][] = [];
+  const plan: [string, string, (typeof INTEGRATIONS)[number]][] = [];
   for (const [name, state] of Object.entries(states)) {
     if (state.Type !== 'Task') continue;
     const integration = INTEGRATIONS.find((i) => state.Resource !== undefined && i.resource.test(state.Resource));
-    if (integration === undefined) throw new UnsupportedTaskResourceError(name, state.Resource);
-    plan.push([name, integration]);
+    if (integration === undefined || state.Resource === undefined) throw new UnsupportedTaskResourceError(name, state.Resource);
+    plan.push([name, state.Resource, integration]);
   }
-  return (executionArn) => Object.fromEntries(plan.map(([name, integration]) => [name, withPayloadLimits(name, integration.handler(services, executionArn))]));
+  return (executionArn) =>
+    Object.fromEntries(
+      plan.map(([name, resource, integration]) => {
+        const submitted: SubmissionRecorder = (output) => services.history.submitted(executionArn, name, output);
+        const handler = withPayloadLimits(name, integration.handler(services, executionArn, submitted));
+        return [name, withHistory(services.history, executionArn, name, resource, handler)];
+      }),
+    );
+}
+
+/** Records each attempt of a state in the task history: what it was given, and what it answered or threw. */
+function withHistory(history: TaskHistory, executionArn: string, stateName: string, resource: string, handler: TaskHandler): TaskHandler {
+  return async (input) => {
+    const attempt = history.begin(executionArn, stateName, resource, input);
+    try {
+      const output = await handler(input);
+      attempt.events.push({ kind: 'succeeded', output });
+      return output;
+    } catch (error) {
+      const e = error as { name?: unknown; message?: unknown };
+      attempt.events.push({ kind: 'failed', error: String(e.name ?? 'Error'), cause: String(e.message ?? '') });
+      throw error;
+    }
+  };
 }

@@ -117,6 +117,6 @@ export async function startLocalSts(options: LocalStsOptions): Promise<LocalSts>
       })
       .catch((error: unknown) => fail(500, 'Receiver', 'InternalFailure', error instanceof Error ? error.message : String(error)));
   });
-  const running: RunningServer = await listenLocally(server);
+  const running: RunningServer = await listenLocally(server, { clock });
   return { endpoint: `http://127.0.0.1:${running.port}`, requests, close: running.close };
 }

@@ -143,6 +143,8 @@ export interface RenderedDeployment {
   readonly arns: RenderedArns;
   /** The state machine definition (ASL), parsed. */
   readonly definition: Record<string, unknown>;
+  /** The dead-letter queue's resource policy (`aws_sqs_queue_policy`). */
+  readonly deadLetterQueuePolicy: PolicyDocument;
 }
 
 /** The construct path of a synthesized resource (cdktf writes it under `//.metadata.path`). */
@@ -224,6 +226,7 @@ export function renderDeployment(
       apiAccessLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Api/AccessLogGroup').name}.arn}`,
     },
     definition: resourceAt(stack, 'aws_sfn_state_machine', '/Queries/StateMachine').config.definition,
+    deadLetterQueuePolicy: resourceAt(stack, 'aws_sqs_queue_policy', '/DeadLetterQueue/Policy').config.policy,
   };
   const out = evaluateInStack(withSomeVariable(stack), expressions, { variables, accountId: ACCOUNT_ID, region: REGION });
   const renderedRoles = out.roles as Record<string, { name: string; arn: string; trust: string }>;
@@ -254,6 +257,7 @@ export function renderDeployment(
     roles: byRole,
     arns: out.arns as RenderedArns,
     definition: JSON.parse(out.definition as string) as Record<string, unknown>,
+    deadLetterQueuePolicy: JSON.parse(out.deadLetterQueuePolicy as string) as PolicyDocument,
   };
 }
 

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DuckDBPreparedStatement } from '@duckdb/node-api';
 import { AthenaEngine, AthenaServiceError, type QueryState } from '../../../twin/athena/athena-engine';
 
 const SAMPLE = path.join(__dirname, '..', '..', '..', 'data');
@@ -78,6 +79,25 @@ describe('Class: AthenaEngine', () => {
     busy.forEach((b) => engine.stopQueryExecution(b.QueryExecutionId));
     const ended = await Promise.all(busy.map((b) => engine.waitForQueryExecution(b.QueryExecutionId)));
     expect(ended.map((q) => q.Status.State)).toEqual(['CANCELLED', 'CANCELLED']);
+  });
+
+  it('cancels a query stopped just after DuckDB was asked to run it, before its worker began (an interrupt then is cleared)', async () => {
+    // GIVEN a stop that lands right after the engine hands the statement to DuckDB
+    let id = '';
+    const run = DuckDBPreparedStatement.prototype.runAndReadAll;
+    const spy = jest.spyOn(DuckDBPreparedStatement.prototype, 'runAndReadAll').mockImplementationOnce(function (this: DuckDBPreparedStatement) {
+      const running = run.call(this);
+      engine.stopQueryExecution(id);
+      return running;
+    });
+    id = start('SELECT count(*) FROM range(1000000000000)').QueryExecutionId;
+
+    // WHEN
+    const ended = await engine.waitForQueryExecution(id);
+    spy.mockRestore();
+
+    // THEN
+    expect(ended.Status.State).toBe('CANCELLED');
   });
 
   it.each([

@@ -10,6 +10,7 @@ exports.handler = async (event) => {
   invocations += 1;
   if (event.fail) { const e = new Error('nope'); e.name = 'CallbackRejectedError'; throw e; }
   if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+  if (event.draw) return { drawn: [Math.random(), Math.random()], floor: Math.floor(2.5) };
   console.log(JSON.stringify({ seen: event.value }));
   process.env.MUTATED = 'by the function';
   return { invocations, fromEnv: process.env.SETTING, fromRequire: require('node:process').env.SETTING, home: process.env.HOME ?? null };
@@ -27,7 +28,7 @@ afterAll(() => {
   fs.rmSync(directory, { recursive: true, force: true });
 });
 
-function service(options: { timeoutSeconds?: number; maxSandboxes?: number } = {}): LambdaService {
+function service(options: { timeoutSeconds?: number; maxSandboxes?: number; random?: () => number } = {}): LambdaService {
   return new LambdaService(
     {
       functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
@@ -38,7 +39,7 @@ function service(options: { timeoutSeconds?: number; maxSandboxes?: number } = {
       memorySizeMb: 128,
       environment: { SETTING: 'from the function config' },
     },
-    { maxSandboxes: options.maxSandboxes },
+    { maxSandboxes: options.maxSandboxes, random: options.random },
   );
 }
 
@@ -102,5 +103,17 @@ describe('Class: LambdaService', () => {
 
     // THEN
     expect(fn.logLines).toEqual(['[f] {"seen":"logged"}']);
+  });
+
+  it("draws the function's Math.random from the given generator (the SDK's retry jitter), leaving the rest of Math alone", async () => {
+    // GIVEN
+    const draws = [0.25, 0.75];
+    const fn = service({ random: () => draws.shift() ?? 0 });
+
+    // WHEN
+    const result = await fn.invoke({ draw: true });
+
+    // THEN
+    expect(result).toEqual({ drawn: [0.25, 0.75], floor: 2 });
   });
 });
