@@ -249,7 +249,7 @@ export class CallbackerFunction extends Construct {
       name: 'read-results',
       role: this.presignerRole.id,
       policy: renderJsonDocument(
-        presignerPolicy({ partition: context.partition, results: props.results, resultsKmsKeyArn: props.resultsKmsKeyArn, isUnresolved: isUnresolvedToken }),
+        presignerPolicy({ partition: context.partition, results: props.results, resultsKmsKeyArn: props.resultsKmsKeyArn, kmsVia: context, isUnresolved: isUnresolvedToken }),
       ),
     });
 
@@ -263,6 +263,7 @@ export class CallbackerFunction extends Construct {
           signingSecretArn: signingDisabled === true ? undefined : props.signingSecretArn,
           signingDisabled,
           signingSecretKmsKeyArn: props.signingSecretKmsKeyArn,
+          kmsVia: context,
           isUnresolved: isUnresolvedToken,
         }),
       ),

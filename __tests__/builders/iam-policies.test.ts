@@ -106,6 +106,22 @@ describe('callbackerPolicy', () => {
     logGroupArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x-callbacker',
     presignerRoleArn: 'arn:aws:iam::123456789012:role/x-presigner-role',
     signingSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf',
+    kmsVia: { region: 'us-east-1' },
+  });
+
+  it('decrypts a customer-managed signing secret key only through Secrets Manager in its region', () => {
+    // GIVEN
+    const withKey = callbackerPolicy({
+      logGroupArn: 'arn:aws:logs:cn-north-1:123456789012:log-group:/aws/lambda/x-callbacker',
+      presignerRoleArn: 'arn:aws-cn:iam::123456789012:role/x-presigner-cn-north-1',
+      signingSecretArn: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:x-AbCdEf',
+      signingSecretKmsKeyArn: 'arn:aws-cn:kms:cn-north-1:123456789012:key/k',
+      kmsVia: { region: 'cn-north-1', dnsSuffix: 'amazonaws.com.cn' },
+    });
+    // THEN
+    expect(statementsOf(withKey).find((s) => s.Sid === 'DecryptSigningSecret')?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': 'secretsmanager.cn-north-1.amazonaws.com.cn' },
+    });
   });
 
   it('writes to its own log group, assumes the presigner and reads the signing secret, nothing more', () => {
@@ -124,14 +140,16 @@ describe('callbackerPolicy', () => {
 
 describe('presignerPolicy', () => {
   it('reads objects under the results prefix only (the seed granted every bucket)', () => {
-    expect(presignerPolicy({ partition: 'aws', results: { bucket: 'results', prefix: 'athena/' } }).Statement).toEqual([
+    expect(presignerPolicy({ partition: 'aws', results: { bucket: 'results', prefix: 'athena/' }, kmsVia: { region: 'eu-west-1' } }).Statement).toEqual([
       { Sid: 'ReadResults', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::results/athena/*'] },
     ]);
   });
 
   it('decrypts with the results key when given', () => {
-    const policy = presignerPolicy({ partition: 'aws', results: { bucket: 'results', prefix: '' }, resultsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/k' });
+    const policy = presignerPolicy({ partition: 'aws', results: { bucket: 'results', prefix: '' }, resultsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/k', kmsVia: { region: 'us-east-1' } });
     expect(statement(policy, 'DecryptResults')).toEqual({ Action: ['kms:Decrypt'], Resource: ['arn:aws:kms:us-east-1:123456789012:key/k'] });
+    // Only through S3 (the presigned URL's download), not by calling KMS with the role's session.
+    expect(statementsOf(policy).find((s) => s.Sid === 'DecryptResults')?.Condition).toEqual({ StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
     expect(statement(policy, 'ReadResults').Resource).toEqual(['arn:aws:s3:::results/*']);
   });
 });
@@ -232,7 +250,15 @@ describe('redrivePolicy', () => {
         $deferred: 'conditional',
         test: { isNull: token },
         then: [],
-        otherwise: [{ Sid: 'DecryptDeadLetters', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [token] }],
+        otherwise: [
+          {
+            Sid: 'DecryptDeadLetters',
+            Effect: 'Allow',
+            Action: ['kms:Decrypt'],
+            Resource: [token],
+            Condition: { StringEquals: { 'kms:ViaService': 'sqs.us-gov-west-1.amazonaws.com' } },
+          },
+        ],
       },
     });
   });

@@ -65,7 +65,12 @@ interface PermissionRow {
   readonly principal?: (d: RenderedDeployment) => string;
   /** Deployments the row applies to. @default all */
   readonly when?: (s: DeploymentSpec) => boolean;
+  /** Request context, such as `kms:ViaService` when a service calls KMS on the role's behalf. */
+  readonly context?: Readonly<Record<string, string>>;
 }
+
+/** The request context of a KMS call a service makes on the caller's behalf. */
+const through = (service: string) => ({ 'kms:ViaService': `${service}.${REGION}.amazonaws.com` });
 
 /** KMS keys here use the default key policy, which delegates to IAM: the role's own policy decides. */
 const keyPolicy = () => delegatesToAccount(ACCOUNT_ID, 'kms:*');
@@ -115,11 +120,14 @@ const PERMISSIONS: readonly PermissionRow[] = [
   { role: 'stateMachine', action: 'iam:PassRole', on: 'its own role', resource: (d) => roleOf(d, 'stateMachine').arn, expected: 'Denied' },
   { role: 'stateMachine', action: 'secretsmanager:GetSecretValue', on: 'the signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
   // --- State machine role: KMS only for the keys it was given -------------------------------------------------
-  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withResultsKey },
-  { role: 'stateMachine', action: 'kms:Decrypt', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withResultsKey },
+  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'the results key through S3', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, context: through('s3'), expected: 'Allowed', when: withResultsKey },
+  { role: 'stateMachine', action: 'kms:Decrypt', on: 'the results key through S3', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, context: through('s3'), expected: 'Allowed', when: withResultsKey },
+  { role: 'stateMachine', action: 'kms:Decrypt', on: 'the results key called directly', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withResultsKey },
+  { role: 'stateMachine', action: 'kms:Decrypt', on: 'the results key through another service', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, context: through('lambda'), expected: 'Denied', when: withResultsKey },
   { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'a results key it was not given', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withoutResultsKey },
   { role: 'stateMachine', action: 'kms:Decrypt', on: 'another key', resource: () => OTHER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied' },
-  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'the dead-letter queue key', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withDeadLetterKey },
+  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'the dead-letter queue key through SQS', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, context: through('sqs'), expected: 'Allowed', when: withDeadLetterKey },
+  { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'the dead-letter queue key called directly', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withDeadLetterKey },
   { role: 'stateMachine', action: 'kms:GenerateDataKey', on: 'a dead-letter key it was not given', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: (s) => !withDeadLetterKey(s) },
   // --- State machine role: vended log delivery and tracing (wildcard-only actions) ------------------------------
   { role: 'stateMachine', action: 'logs:CreateLogDelivery', on: '*', resource: () => '*', expected: 'Allowed' },
@@ -165,7 +173,8 @@ const PERMISSIONS: readonly PermissionRow[] = [
   { role: 'presigner', action: 's3:GetObject', on: 'another bucket', resource: () => s3Object('other-bucket', `${RESULTS_PREFIX}q.csv`), expected: 'Denied' },
   { role: 'presigner', action: 's3:GetObject', on: 'an object of the source data', resource: () => s3Object('source-data', 'sales/2026/part-0.parquet'), expected: 'Denied' },
   { role: 'presigner', action: 's3:ListBucket', on: 'the results bucket', resource: () => `arn:aws:s3:::${RESULTS_BUCKET}`, expected: 'Denied' },
-  { role: 'presigner', action: 'kms:Decrypt', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withResultsKey },
+  { role: 'presigner', action: 'kms:Decrypt', on: 'the results key through S3 (a presigned download)', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, context: through('s3'), expected: 'Allowed', when: withResultsKey },
+  { role: 'presigner', action: 'kms:Decrypt', on: 'the results key called directly', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withResultsKey },
   { role: 'presigner', action: 'kms:Decrypt', on: 'a results key it was not given', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withoutResultsKey },
   { role: 'presigner', action: 'kms:GenerateDataKey', on: 'the results key', resource: () => RESULTS_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied' },
   { role: 'presigner', action: 'kms:Decrypt', on: 'another key', resource: () => OTHER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied' },
@@ -197,6 +206,7 @@ describe.each(DEPLOYMENT_SPECS)('IAM policies of the $label', (spec) => {
       resourceAccount: row.account ?? ACCOUNT_ID,
       identityPolicies: role.inline,
       resourcePolicy: row.resourcePolicy?.(d),
+      context: row.context,
     });
     expect(decision).toBe(row.expected);
   });
@@ -298,6 +308,7 @@ interface RedriveRow {
   readonly expected: Decision;
   readonly resourcePolicy?: (d: RenderedDeployment) => PolicyDocument;
   readonly when?: (s: DeploymentSpec) => boolean;
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 const REDRIVE_ROWS: readonly RedriveRow[] = [
@@ -308,7 +319,8 @@ const REDRIVE_ROWS: readonly RedriveRow[] = [
   { action: 'sqs:ReceiveMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
   { action: 'sqs:DeleteMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
   { action: 'lambda:InvokeFunction', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Allowed' },
-  { action: 'kms:Decrypt', on: 'the dead-letter queue key', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Allowed', when: withDeadLetterKey },
+  { action: 'kms:Decrypt', on: 'the dead-letter queue key through SQS', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, context: through('sqs'), expected: 'Allowed', when: withDeadLetterKey },
+  { action: 'kms:Decrypt', on: 'the dead-letter queue key called directly', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withDeadLetterKey },
   { action: 'states:ListExecutions', on: 'another state machine', resource: () => arn('states', 'stateMachine:other-queries'), expected: 'Denied' },
   { action: 'states:DescribeExecution', on: 'an execution of another state machine', resource: () => executionOf(arn('states', 'stateMachine:other-queries')), expected: 'Denied' },
   { action: 'states:StartExecution', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
@@ -335,6 +347,7 @@ describe.each(DEPLOYMENT_SPECS)('the redrive policy of the $label', (spec) => {
       resourceAccount: ACCOUNT_ID,
       identityPolicies: [redriveOf(spec, d)],
       resourcePolicy: row.resourcePolicy?.(d),
+      context: row.context,
     });
     // THEN
     expect(decision).toBe(row.expected);

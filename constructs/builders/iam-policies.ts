@@ -74,6 +74,28 @@ export interface DeploymentArns {
   readonly region: string;
   /** Account id of the deployment. */
   readonly accountId: string;
+  /**
+   * DNS suffix of the partition (`amazonaws.com`, `amazonaws.com.cn`), for `kms:ViaService` values.
+   *
+   * @default 'amazonaws.com'
+   */
+  readonly dnsSuffix?: string;
+}
+
+/** Where a KMS key may be used from: the AWS service that calls KMS on the role's behalf, in one region. */
+export interface KmsVia {
+  readonly region: string;
+  /** @default 'amazonaws.com' */
+  readonly dnsSuffix?: string;
+}
+
+/**
+ * `kms:ViaService`: the key may only be used through this service in this region (S3 encrypting results, SQS the
+ * dead-letter messages, Secrets Manager the signing secret), not by calling KMS directly with the role's credentials.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ */
+export function viaService(service: 's3' | 'sqs' | 'secretsmanager', via: KmsVia): IamConditions {
+  return { StringEquals: { 'kms:ViaService': `${service}.${via.region}.${via.dnsSuffix ?? 'amazonaws.com'}` } };
 }
 
 /** The ARN of an Athena workgroup. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html#amazonathena-resources-for-iam-policies */
@@ -208,6 +230,8 @@ export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolic
       // https://docs.aws.amazon.com/athena/latest/ug/encryption.html#permissions-for-encrypting-and-decrypting-data
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Resource: [key],
+      // SSE-KMS: S3 calls KMS when Athena writes the result object.
+      Condition: viaService('s3', arns),
     })),
   );
   statements.push(
@@ -231,6 +255,7 @@ export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolic
       // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#send-to-encrypted-queue
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Resource: [key],
+      Condition: viaService('sqs', arns),
     })),
   );
   statements.push(
@@ -269,6 +294,8 @@ export interface CallbackerPolicyOptions {
   readonly signingDisabled?: boolean;
   /** KMS key of a customer-managed signing secret key, when given. May be a token whose value is null. */
   readonly signingSecretKmsKeyArn?: string;
+  /** Region (and DNS suffix) the signing secret's key is used through Secrets Manager in. */
+  readonly kmsVia: KmsVia;
   /** @default - every value is a literal */
   readonly isUnresolved?: IsUnresolved;
 }
@@ -317,6 +344,7 @@ export function callbackerPolicy(options: CallbackerPolicyOptions): IamPolicyDoc
           Effect: 'Allow',
           Action: ['kms:Decrypt'],
           Resource: [key],
+          Condition: viaService('secretsmanager', options.kmsVia),
         })),
       ]),
     );
@@ -328,6 +356,8 @@ export function callbackerPolicy(options: CallbackerPolicyOptions): IamPolicyDoc
 export interface PresignerPolicyOptions {
   readonly partition: string;
   readonly results: ResultsLocation;
+  /** Region (and DNS suffix) the results key is used through S3 in. */
+  readonly kmsVia: KmsVia;
   /** May be a token whose value is null. */
   readonly resultsKmsKeyArn?: string;
   /** @default - every value is a literal */
@@ -353,6 +383,8 @@ export function presignerPolicy(options: PresignerPolicyOptions): IamPolicyDocum
       // https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#aws-managed-customer-managed-keys
       Action: ['kms:Decrypt'],
       Resource: [key],
+      // A presigned URL's download: S3 decrypts the object with the signer's permissions.
+      Condition: viaService('s3', options.kmsVia),
     })),
   ];
   return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
@@ -448,6 +480,7 @@ export function redrivePolicy(options: RedrivePolicyOptions): IamPolicyDocument 
       Effect: 'Allow',
       Action: ['kms:Decrypt'],
       Resource: [key],
+      Condition: viaService('sqs', arns),
     })),
   ];
   return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
