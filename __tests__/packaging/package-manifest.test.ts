@@ -18,6 +18,7 @@ interface Manifest {
   engines: { node: string };
   devEngines: { runtime: { name: string; version: string } };
   dependencies?: Record<string, string>;
+  bin?: Record<string, string>;
   devDependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional?: boolean }>;
@@ -28,6 +29,8 @@ interface Manifest {
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
 const PEERS = ['@cdktf/provider-archive', '@cdktf/provider-aws', 'cdktf', 'constructs'];
+/** What the query API client and CLI need at run time: the AWS SDK's SigV4 signer, its SHA-256 and its credential chain. */
+const CLIENT_DEPENDENCIES = ['@aws-crypto/sha256-js', '@aws-sdk/credential-providers', '@smithy/signature-v4'];
 
 let packed: string[];
 beforeAll(() => {
@@ -42,16 +45,16 @@ function requiredModules(file: string): string[] {
 }
 
 describe('the published file list', () => {
-  it('ships the compiled constructs with their types, the prebuilt callbacker, the schemas and the documents', () => {
+  it('ships the compiled constructs and client with their types, the prebuilt callbacker, the schemas and the documents', () => {
     // THEN
-    expect(packed).toEqual(expect.arrayContaining(['dist/constructs/index.js', 'dist/constructs/index.d.ts', 'dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'schemas/callback-payload.schema.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']));
+    expect(packed).toEqual(expect.arrayContaining(['dist/constructs/index.js', 'dist/constructs/index.d.ts', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/bin.js', 'dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'schemas/callback-payload.schema.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']));
   });
 
   it('ships nothing that does not run: no sources, tests, twin, bench, main program or build output of other tools', () => {
     // WHEN
     const extra = packed.filter(
       (file) =>
-        !/^dist\/constructs\/.+\.(js|d\.ts)$/.test(file) &&
+        !/^dist\/(constructs|client)\/.+\.(js|d\.ts)$/.test(file) &&
         !['dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].includes(file) &&
         !/^schemas\/[^/]+\.json$/.test(file),
     );
@@ -87,6 +90,32 @@ describe('the published file list', () => {
     expect([...external].sort()).toEqual(PEERS);
   });
 
+  it('ships a compiled file for every client module, and the client requires only Node built-ins and its own dependencies', () => {
+    // GIVEN
+    const shippedJs = packed.filter((f) => f.startsWith('dist/client/') && f.endsWith('.js'));
+    // WHEN
+    const modules = shippedJs.flatMap((file) => requiredModules(path.join(ROOT, file)));
+    const missing = shippedJs.flatMap((file) =>
+      requiredModules(path.join(ROOT, file))
+        .filter((m) => m.startsWith('.'))
+        .map((m) => path.posix.join(path.posix.dirname(file), `${m}.js`))
+        .filter((target) => !packed.includes(target) && !packed.includes(target.replace(/\.js$/, '/index.js'))),
+    );
+    const external = new Set(modules.filter((m) => !m.startsWith('.') && !m.startsWith('node:')).map((m) => (m.startsWith('@') ? m.split('/').slice(0, 2).join('/') : m.split('/')[0])));
+    // THEN
+    expect(missing).toEqual([]);
+    expect([...external].sort()).toEqual(CLIENT_DEPENDENCIES);
+  });
+
+  it('ships the async-athena-query command as a Node script', () => {
+    // WHEN
+    const bin = manifest.bin ?? {};
+    // THEN
+    expect(bin).toEqual({ 'async-athena-query': 'dist/client/bin.js' });
+    expect(packed).toContain(bin['async-athena-query']);
+    expect(fs.readFileSync(path.join(ROOT, bin['async-athena-query']), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+  });
+
   it('loads @cdktf/provider-archive only from the archive-provider packaging module', () => {
     // WHEN
     const requiring = packed.filter((f) => f.endsWith('.js') && requiredModules(path.join(ROOT, f)).some((m) => m.startsWith('@cdktf/provider-archive')));
@@ -109,7 +138,15 @@ describe('package.json', () => {
     expect(Object.keys(manifest.peerDependencies).sort()).toEqual(PEERS);
     for (const peer of PEERS) expect(manifest.devDependencies[peer]).toMatch(/^\d+\.\d+\.\d+$/);
     expect(manifest.peerDependenciesMeta).toEqual({ '@cdktf/provider-archive': { optional: true } });
-    expect(manifest.dependencies).toBeUndefined();
+  });
+
+  it('depends at run time only on what the client needs, each pinned exactly and not also a development dependency', () => {
+    // THEN
+    expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(CLIENT_DEPENDENCIES);
+    for (const dependency of CLIENT_DEPENDENCIES) {
+      expect(manifest.dependencies?.[dependency]).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(manifest.devDependencies[dependency]).toBeUndefined();
+    }
   });
 
   it('keeps esbuild and the zip library development dependencies, exactly pinned', () => {
