@@ -4,11 +4,14 @@
  */
 import type { MachineDescription } from './support/machine';
 
-/** Units the figures are given in. Counts (`transitions`, `queries`, `processes`, `modules`) and `USD` are not times or sizes. */
-export type Unit = 's' | 'ms' | 'MiB' | 'KB' | 'transitions' | 'queries' | 'processes' | 'modules' | 'USD';
+/** Units the figures are given in. Counts (`transitions`, `queries`, `processes`, `modules`, `calls`, `requests`, `polls`), rates and `USD` are not times or sizes. */
+export type Unit = 's' | 'ms' | 'MiB' | 'KB' | 'transitions' | 'queries' | 'processes' | 'modules' | 'calls' | 'requests' | 'polls' | 'queries/s' | 'USD';
 
 /** Every unit, for checks. */
-export const UNITS: readonly Unit[] = ['s', 'ms', 'MiB', 'KB', 'transitions', 'queries', 'processes', 'modules', 'USD'];
+export const UNITS: readonly Unit[] = ['s', 'ms', 'MiB', 'KB', 'transitions', 'queries', 'processes', 'modules', 'calls', 'requests', 'polls', 'queries/s', 'USD'];
+
+/** Units that count things: a whole number is printed without decimals. */
+const COUNTS: readonly Unit[] = ['transitions', 'queries', 'processes', 'modules', 'calls', 'requests', 'polls'];
 
 /** One measured figure. Null fields are "not measured here" or "no such thing" (no baseline, no target). */
 export interface Row {
@@ -32,6 +35,8 @@ export interface SectionReport {
   /** What "baseline" means in this section, for the reader of BENCHMARKS.md. */
   readonly baseline: string;
   readonly rows: readonly Row[];
+  /** Longer Markdown about the section (a model, a derivation), written under its own heading after the table. */
+  readonly details?: string;
 }
 
 /** Everything one run produced. */
@@ -62,7 +67,7 @@ export function row(fields: { metric: string; unit: Unit; ours: number | null; b
 function figure(value: number | null, unit: Unit): string {
   if (value === null) return '—';
   if (unit === 'USD') return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  if ((unit === 'transitions' || unit === 'queries' || unit === 'processes' || unit === 'modules') && Number.isInteger(value)) return `${value} ${unit}`;
+  if (COUNTS.includes(unit) && Number.isInteger(value)) return `${value} ${unit}`;
   const digits = value >= 100 ? 0 : value >= 10 ? 1 : value >= 1 ? 2 : 3;
   return `${value.toFixed(digits)} ${unit}`;
 }
@@ -99,6 +104,16 @@ function renderMachine(machine: MachineDescription): string {
   );
 }
 
+const BASELINES_HEADING = '## What each baseline is';
+
+function baselineLine(section: SectionReport): string {
+  return `- **${section.title}**: ${section.baseline}`;
+}
+
+function detailsBlock(section: SectionReport): string[] {
+  return section.details === undefined ? [] : [`## ${section.title} model`, '', section.details.trimEnd(), ''];
+}
+
 /** The whole BENCHMARKS.md. */
 export function renderMarkdown(report: BenchReport): string {
   return [
@@ -113,11 +128,83 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     renderTable(report.sections),
     '',
-    '## What each baseline is',
+    BASELINES_HEADING,
     '',
-    ...report.sections.map((section) => `- **${section.title}**: ${section.baseline}`),
+    ...report.sections.map(baselineLine),
     '',
+    ...report.sections.flatMap(detailsBlock),
   ].join('\n');
+}
+
+/** The parts of a BENCHMARKS.md, by section title. */
+interface ParsedMarkdown {
+  readonly header: string[];
+  readonly tableHead: string[];
+  readonly rows: Map<string, string[]>;
+  readonly baselines: Map<string, string>;
+  readonly details: Map<string, string[]>;
+}
+
+function parseMarkdown(markdown: string): ParsedMarkdown {
+  const lines = markdown.split('\n');
+  const tableStart = lines.findIndex((l) => l.startsWith('| Section |'));
+  const baselinesStart = lines.indexOf(BASELINES_HEADING);
+  if (tableStart === -1 || baselinesStart === -1) throw new Error('BENCHMARKS.md has no results table or no baseline list: regenerate it whole with npm run bench');
+  const rows = new Map<string, string[]>();
+  let i = tableStart + 2;
+  for (; i < lines.length && lines[i].startsWith('| '); i++) {
+    const title = lines[i].split('|')[1].trim();
+    rows.set(title, [...(rows.get(title) ?? []), lines[i]]);
+  }
+  const baselines = new Map<string, string>();
+  const details = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of lines.slice(baselinesStart + 1)) {
+    const bullet = /^- \*\*(.+?)\*\*: /.exec(line);
+    const heading = /^## (.+) model$/.exec(line);
+    if (heading !== null) {
+      current = [];
+      details.set(heading[1], current);
+    }
+    if (current !== undefined) current.push(line);
+    else if (bullet !== null) baselines.set(bullet[1], line);
+  }
+  return { header: lines.slice(0, tableStart), tableHead: lines.slice(tableStart, tableStart + 2), rows, baselines, details };
+}
+
+/**
+ * BENCHMARKS.md with only the sections of `report` regenerated: every other section's rows, baseline and details are
+ * kept as `previous` has them, in the order of `titles`, and the header says which sections were regenerated alone,
+ * by which command and when.
+ */
+export function mergeMarkdown(previous: string, report: BenchReport, titles: readonly string[]): string {
+  const old = parseMarkdown(previous);
+  const fresh = new Map(report.sections.map((s) => [s.title, s]));
+  const regenerated = report.sections.map((s) => s.title);
+  const note = `Regenerated alone by \`${report.command}\` on ${report.machine.date}, sections: ${regenerated.join(', ')}; machine: ${renderMachine(report.machine)}.`;
+  // An earlier note about any of these sections no longer holds.
+  const header = old.header.filter((line) => {
+    const listed = /^Regenerated alone by .*, sections: (.+?); machine: /.exec(line)?.[1].split(', ');
+    return listed === undefined || !listed.some((title) => regenerated.includes(title));
+  });
+  // The note goes after the machine line, followed by a blank line.
+  const machineLine = header.findIndex((l) => l.startsWith('Machine: '));
+  header.splice(machineLine + 1, 0, '', note);
+  const table = titles.flatMap((title) => {
+    const section = fresh.get(title);
+    return section === undefined ? (old.rows.get(title) ?? []) : renderTable([section]).split('\n').slice(2);
+  });
+  const baselines = titles.flatMap((title) => {
+    const section = fresh.get(title);
+    const line = section === undefined ? old.baselines.get(title) : baselineLine(section);
+    return line === undefined ? [] : [line];
+  });
+  const details = titles.flatMap((title) => {
+    const section = fresh.get(title);
+    if (section !== undefined) return detailsBlock(section);
+    return old.details.get(title) ?? [];
+  });
+  return [...header, ...old.tableHead, ...table, '', BASELINES_HEADING, '', ...baselines, '', ...details].join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
 }
 
 /** The terminal version: machine line, then the table. */

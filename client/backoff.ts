@@ -43,3 +43,33 @@ export function backoffCeilingMs(attempt: number, options: BackoffOptions): numb
 export function fullJitterDelayMs(attempt: number, options: BackoffOptions, random: () => number): number {
   return Math.floor(random() * backoffCeilingMs(attempt, options));
 }
+
+/**
+ * The pauses of a polling loop (`wait`): capped exponential backoff with full jitter that starts over whenever the
+ * observed state changes, so a query that has just started RUNNING is looked at again soon. Also used to plan poll
+ * load (bench/sections/capacity.ts).
+ */
+export class PollSchedule {
+  private attempt = 0;
+  private state: string | undefined;
+
+  /** @throws RangeError for a backoff that is not a schedule (see {@link validateBackoff}). */
+  constructor(
+    private readonly backoff: BackoffOptions,
+    private readonly random: () => number,
+  ) {
+    validateBackoff(backoff, 'backoff');
+  }
+
+  /**
+   * The pause before the next poll, in milliseconds, after a poll that saw `observedState` (undefined: the poll
+   * failed, and the schedule goes on growing).
+   */
+  next(observedState?: string): number {
+    if (observedState !== undefined && observedState !== this.state) {
+      this.state = observedState;
+      this.attempt = 0;
+    }
+    return fullJitterDelayMs(this.attempt++, this.backoff, this.random);
+  }
+}

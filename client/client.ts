@@ -11,7 +11,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseApiUrl, resolveRegion, routeUrl } from './api-url';
-import { type BackoffOptions, DEFAULT_POLL_BACKOFF, DEFAULT_RETRY_BACKOFF, fullJitterDelayMs, validateBackoff } from './backoff';
+import { type BackoffOptions, DEFAULT_POLL_BACKOFF, DEFAULT_RETRY_BACKOFF, fullJitterDelayMs, PollSchedule, validateBackoff } from './backoff';
 import { ApiError, ApiNetworkError, CredentialsError, InvalidClientOptionsError, ResultDownloadError, UnexpectedResponseError, WaitTimeoutError } from './errors';
 import { checkCancelledQuery, checkQueryStatus, checkResultLink, checkSubmittedQuery } from './responses';
 import { isFinalQueryState, type ApiErrorBody, type CancelledQuery, type QueryStatus, type ResultLink, type SubmitQueryRequest, type SubmittedQuery } from './types';
@@ -294,22 +294,21 @@ export class AsyncAthenaQueryClient {
    * the signal's reason when aborted.
    */
   async wait(queryId: string, options: WaitOptions = {}): Promise<QueryStatus> {
-    const backoff = options.backoff ?? DEFAULT_POLL_BACKOFF;
-    validateBackoff(backoff, 'backoff');
+    const schedule = new PollSchedule(options.backoff ?? DEFAULT_POLL_BACKOFF, this.random);
     const maxFailures = options.maxConsecutiveFailures ?? 5;
     const started = this.now();
-    let attempt = 0;
     let polls = 0;
     let failures = 0;
     let last: QueryStatus | undefined;
     for (;;) {
       options.signal?.throwIfAborted();
+      let observed: string | undefined;
       try {
         const status = await this.status(queryId, { signal: options.signal });
         failures = 0;
         polls += 1;
-        if (status.status !== last?.status) attempt = 0;
         last = status;
+        observed = status.status;
         options.onProgress?.(status, { polls, elapsedMs: this.now() - started });
         if (isFinalQueryState(status.status)) return status;
       } catch (error) {
@@ -318,7 +317,7 @@ export class AsyncAthenaQueryClient {
       }
       const elapsed = this.now() - started;
       if (options.timeoutMs !== undefined && elapsed >= options.timeoutMs) throw new WaitTimeoutError(queryId, options.timeoutMs, last);
-      const delay = fullJitterDelayMs(attempt++, backoff, this.random);
+      const delay = schedule.next(observed);
       await this.sleep(options.timeoutMs === undefined ? delay : Math.min(delay, options.timeoutMs - elapsed), options.signal);
     }
   }

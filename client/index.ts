@@ -4,7 +4,7 @@
  */
 export { AsyncAthenaQueryClient, CLIENT_USER_AGENT } from './client';
 export type { AsyncAthenaQueryClientOptions, AwsCredentials, AwsCredentialsProvider, CallOptions, DownloadedResult, DownloadOptions, SubmitOptions, WaitOptions, WaitProgress } from './client';
-export { backoffCeilingMs, DEFAULT_POLL_BACKOFF, DEFAULT_RETRY_BACKOFF, fullJitterDelayMs } from './backoff';
+export { backoffCeilingMs, DEFAULT_POLL_BACKOFF, DEFAULT_RETRY_BACKOFF, fullJitterDelayMs, PollSchedule } from './backoff';
 export type { BackoffOptions } from './backoff';
 export { ApiError, ApiNetworkError, CredentialsError, InvalidClientOptionsError, ResultDownloadError, UnexpectedResponseError, WaitTimeoutError } from './errors';
 export type { ApiErrorDetails, ResultDownloadFailure } from './errors';

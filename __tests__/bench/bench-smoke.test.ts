@@ -5,16 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type BenchReport, renderMarkdown, type Row, UNITS } from '../../bench/report';
-import { runBench, SECTIONS } from '../../bench/run';
+import { runBench, SECTION_TITLES, SECTIONS } from '../../bench/run';
 import { rewriteToBarrel } from '../../bench/sections/synth';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const TITLES = ['Cost per query', 'Callback delay', 'Burst', 'Synth', 'Callbacker', 'Test suite'];
+const TITLES = ['Cost per query', 'Callback delay', 'Burst', 'Capacity', 'Synth', 'Callbacker', 'Test suite'];
 let report: BenchReport;
 
 beforeAll(async () => {
   report = await runBench({ root: ROOT, smoke: true, suite: false }, 'npm run bench -- --smoke');
-}, 60_000);
+}, 180_000);
 
 function isNullableNumber(value: unknown): boolean {
   return value === null || (typeof value === 'number' && Number.isFinite(value) && value >= 0);
@@ -23,6 +23,7 @@ function isNullableNumber(value: unknown): boolean {
 describe('npm run bench -- --smoke', () => {
   it('reports every section, each with rows and a baseline description', () => {
     expect(report.sections.map((s) => s.title)).toEqual(TITLES);
+    expect(SECTION_TITLES).toEqual(TITLES);
     expect(report.sections).toHaveLength(SECTIONS.length);
     for (const section of report.sections) {
       expect(section.rows.length).toBeGreaterThan(0);
@@ -65,6 +66,23 @@ describe('npm run bench -- --smoke', () => {
     expect(metrics('Callback delay').length).toBeGreaterThan(0);
     expect(metrics('Burst').some((m) => m.startsWith('queries without a callback'))).toBe(true);
     expect(metrics('Burst').some((m) => m.startsWith('makespan'))).toBe(true);
+  });
+
+  it('checks the capacity model: makespan and throughput of short and long queries, quota replays, the stage throttle and wait\'s polls', () => {
+    // GIVEN
+    const capacity = report.sections.find((s) => s.title === 'Capacity');
+    const metrics = capacity?.rows.map((r) => r.metric) ?? [];
+    // THEN
+    for (const workload of ['Short queries', 'Long queries']) {
+      expect(metrics.filter((m) => m.startsWith(`${workload}: makespan`))).toHaveLength(1);
+      expect(metrics.filter((m) => m.startsWith(`${workload}: sustained throughput`))).toHaveLength(1);
+    }
+    expect(metrics.filter((m) => m.includes('would refuse'))).toHaveLength(3);
+    expect(capacity?.rows.find((r) => r.metric.startsWith('Stage throttle'))?.ratio).toBe(1);
+    expect(metrics.filter((m) => m.startsWith('`wait`'))).toHaveLength(4);
+    expect(capacity?.details).toContain('### What binds first');
+    // Every workload's queries got their callback.
+    expect(capacity?.rows.filter((r) => r.metric.includes('makespan')).map((r) => r.note)).toEqual([expect.stringContaining(', 0 missing;'), expect.stringContaining(', 0 missing;')]);
   });
 
   it('counts esbuild in the synth rows: none in our consumer synth, and the cold synth-time bundling baseline starts it', () => {

@@ -1,4 +1,4 @@
-import { backoffCeilingMs, DEFAULT_POLL_BACKOFF, fullJitterDelayMs, validateBackoff } from '../../client/backoff';
+import { backoffCeilingMs, DEFAULT_POLL_BACKOFF, fullJitterDelayMs, PollSchedule, validateBackoff } from '../../client/backoff';
 
 describe('backoffCeilingMs', () => {
   it('doubles from the initial delay and stops at the maximum', () => {
@@ -47,5 +47,29 @@ describe('validateBackoff', () => {
 
   it('accepts the defaults', () => {
     expect(() => validateBackoff(DEFAULT_POLL_BACKOFF)).not.toThrow();
+  });
+});
+
+describe('PollSchedule', () => {
+  it('grows the pause while the state stays the same and starts over when it changes', () => {
+    // GIVEN
+    const schedule = new PollSchedule({ initialDelayMs: 100, maxDelayMs: 400 }, () => 0.5);
+    // WHEN
+    const pauses = ['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'RUNNING', 'RUNNING'].map((state) => schedule.next(state));
+    // THEN
+    expect(pauses).toEqual([50, 100, 200, 200, 50, 100]);
+  });
+
+  it('goes on growing after a failed poll, which observed no state', () => {
+    // GIVEN
+    const schedule = new PollSchedule({ initialDelayMs: 100, maxDelayMs: 1000 }, () => 0.5);
+    // WHEN
+    const pauses = [schedule.next('RUNNING'), schedule.next(undefined), schedule.next('RUNNING')];
+    // THEN
+    expect(pauses).toEqual([50, 100, 200]);
+  });
+
+  it('refuses a backoff that is not a schedule', () => {
+    expect(() => new PollSchedule({ initialDelayMs: 10, maxDelayMs: 1 }, Math.random)).toThrow(/backoff: initialDelayMs \(10\) must not exceed maxDelayMs \(1\)/);
   });
 });
