@@ -6,7 +6,9 @@
  *   README's testing snippet with jest the way a user would;
  * - `lower`: the lowest version of every peer range in package.json;
  * - `upper`: the ranges themselves, so npm picks the newest version of each;
- * - `git`: `npm install git+file://...` of a clone of the committed HEAD, which runs `prepare`.
+ * - `git`: `npm install git+file://...` of a clone of the committed HEAD, which runs `prepare`;
+ * - `client`: `npm install --omit=peer` of the tarball, as a caller who wants only the query API's client and the
+ *   `async-athena-query` command installs it: no peer is installed, and the command and the client load without them.
  *
  * Each scenario checks one copy of each peer (`npm ls`), no esbuild installed, loaded or spawned, a strict type-check
  * of a consumer stack with two instances (and, for the range ends, of the library's own sources, which the compiled
@@ -350,6 +352,41 @@ function runScenario(scenario: Scenario, tarball: string, gitUrl: string, keep: 
 }
 
 /** Versions of the tools the scratch projects use that are not our direct development dependencies. */
+/** The name of the client-only scenario, which installs no peer (see {@link runClientScenario}). */
+const CLIENT_SCENARIO = 'client';
+
+function runClientScenario(tarball: string, keep: boolean): void {
+  process.stdout.write(`\n${CLIENT_SCENARIO}: npm install --omit=peer, as a caller of the query API who wants only the client and the command\n`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `consumer-${CLIENT_SCENARIO}-`));
+  try {
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `consumer-${CLIENT_SCENARIO}`, version: '1.0.0', private: true }, null, 2));
+    const installed = check(`npm install --omit=peer ${path.basename(tarball)}`, () => {
+      must(run('npm', ['install', '--omit=peer', tarball], { cwd: dir, env: npmEnv }), 'npm install');
+    });
+    if (!installed) return;
+    const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    check('no peer dependency is installed', () => {
+      const present = PEERS.filter((peer) => fs.existsSync(path.join(dir, 'node_modules', peer)));
+      assert(present.length === 0, `installed anyway: ${present.join(', ')}`);
+    });
+    check('node_modules/.bin/async-athena-query runs: --version prints the package version, --help the exit codes', () => {
+      const bin = path.join(dir, 'node_modules', '.bin', 'async-athena-query');
+      assert(must(run(bin, ['--version'], { cwd: dir }), 'async-athena-query --version').trim() === version, 'the command printed another version');
+      assert(must(run(bin, ['--help'], { cwd: dir }), 'async-athena-query --help').includes('Exit codes:'), 'the help has no exit codes');
+      const usage = run(bin, ['status'], { cwd: dir });
+      assert(usage.status === 2 && usage.errors.includes('status takes one query id'), `a usage error exits 2 (exit ${usage.status}: ${usage.errors})`);
+    });
+    check("require('cdktf-async-athena-query/client') loads without the peers and builds a client", () => {
+      const script = "const { AsyncAthenaQueryClient } = require('cdktf-async-athena-query/client'); const c = new AsyncAthenaQueryClient({ apiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/live/queries' }); console.log(c.stageUrl, c.region);";
+      const printed = must(run(process.execPath, ['-e', script], { cwd: dir }), 'node -e');
+      assert(printed.trim() === 'https://abc123.execute-api.eu-west-1.amazonaws.com/live eu-west-1', `printed ${printed}`);
+    });
+  } finally {
+    if (keep) process.stdout.write(`  kept ${dir}\n`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function toolVersion(tool: string): string {
   const versions: Record<string, string> = { 'ts-jest': '29.4.15' };
   const version = versions[tool];
@@ -362,7 +399,7 @@ function main(): void {
   const keep = args.includes('--keep');
   const wanted = args.flatMap((arg, i) => (args[i - 1] === '--scenario' ? [arg] : []));
   const unknown = args.filter((arg, i) => arg !== '--keep' && arg !== '--scenario' && args[i - 1] !== '--scenario');
-  const names = SCENARIOS.map((s) => s.name);
+  const names = [...SCENARIOS.map((s) => s.name), CLIENT_SCENARIO];
   if (unknown.length > 0 || wanted.some((w) => !names.includes(w))) {
     process.stderr.write(`Usage: consumer-check [--scenario ${names.join('|')}]... [--keep]\n`);
     process.exit(2);
@@ -378,6 +415,7 @@ function main(): void {
     must(run('git', ['clone', '--quiet', '--bare', '--no-local', ROOT, clone], { cwd: work }), 'git clone');
     const head = must(run('git', ['rev-parse', 'HEAD'], { cwd: ROOT }), 'git rev-parse').trim();
     for (const scenario of SCENARIOS.filter((s) => wanted.length === 0 || wanted.includes(s.name))) runScenario(scenario, tarball, `git+file://${clone}#${head}`, keep);
+    if (wanted.length === 0 || wanted.includes(CLIENT_SCENARIO)) runClientScenario(tarball, keep);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

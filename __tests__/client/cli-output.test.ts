@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { UsageError } from '../../client/cli/arguments';
 import { EXIT_CODE_HELP, EXIT_CODES, exitCodeFor } from '../../client/cli/exit-codes';
 import { formatBytes, formatCancelled, formatDuration, formatError, formatProgress, formatStatus, formatSubmitted } from '../../client/cli/format';
@@ -40,6 +42,18 @@ describe('exitCodeFor', () => {
     const codes = Object.values(EXIT_CODES);
     expect(new Set(codes).size).toBe(codes.length);
     expect(EXIT_CODE_HELP.map(([code]) => code)).toEqual(codes);
+  });
+});
+
+describe('README "Client and CLI"', () => {
+  it('documents the same exit codes as --help', () => {
+    // GIVEN
+    const readme = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Client and CLI'), readme.indexOf('## The offline twin'));
+    // WHEN
+    const rows = [...section.matchAll(/^\| (\d) \| (.+) \|$/gm)].map((m) => [Number(m[1]), m[2].replace(/`/g, '')]);
+    // THEN
+    expect(rows).toEqual(EXIT_CODE_HELP.map(([code, text]) => [code, text]));
   });
 });
 
