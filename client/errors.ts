@@ -33,16 +33,11 @@ export interface ApiErrorDetails {
 /** API Gateway's answer for a route that does not exist (and for a request without a signature). */
 const MISSING_TOKEN = 'Missing Authentication Token';
 
-/** The API answered with an HTTP error status (4xx or 5xx). */
-export class ApiError extends Error implements ApiErrorDetails {
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly apiMessage: string;
-  readonly requestId?: string;
-  readonly errorType?: string;
-  readonly body?: ApiErrorBody;
+/** The fields of {@link ApiErrorDetails} are the error's own (declaration merging with the class below). */
+export interface ApiError extends ApiErrorDetails {}
 
+/** The API answered with an HTTP error status (4xx or 5xx). */
+export class ApiError extends Error {
   constructor(details: ApiErrorDetails) {
     const hint =
       details.status === 403 && details.apiMessage === MISSING_TOKEN
@@ -51,13 +46,8 @@ export class ApiError extends Error implements ApiErrorDetails {
     const id = details.requestId === undefined ? '' : ` (request id ${details.requestId})`;
     super(`${details.method} ${details.path} answered ${details.status}: ${details.apiMessage}${hint}${id}`);
     this.name = 'ApiError';
-    this.method = details.method;
-    this.path = details.path;
-    this.status = details.status;
-    this.apiMessage = details.apiMessage;
-    if (details.requestId !== undefined) this.requestId = details.requestId;
-    if (details.errorType !== undefined) this.errorType = details.errorType;
-    if (details.body !== undefined) this.body = details.body;
+    // Only the fields the answer had: an absent request id stays absent, not undefined.
+    Object.assign(this, Object.fromEntries(Object.entries(details).filter(([, value]) => value !== undefined)));
   }
 }
 
