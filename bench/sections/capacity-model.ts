@@ -123,8 +123,10 @@ or Step Functions capacity (Athena's quotas are shared by all workgroups of the 
   capacity reservation for direct control of concurrency (see [Athena quotas](${ATHENA_LIMITS})); raise the
   StartQueryExecution rate through AWS Support, and keep the stage's burst (\`throttling_burst_limit\`) at or below that
   rate's burst (80) unless it is raised.
-- **Raise the stage throttle** (\`throttling_rate_limit\`, \`throttling_burst_limit\`) up to the account's 10,000 requests/s
-  when clients poll, and request Step Functions quota increases (all listed ones are soft).
+- **Raise the stage throttle** (\`throttling_rate_limit\`, \`throttling_burst_limit\`) for more submissions per second, up
+  to the account's 10,000 requests/s (and Athena's start rate); for more status reads, request increases of Step
+  Functions' DescribeExecution and GetExecutionHistory rates first, which bind before the stage does (all the Step
+  Functions quotas listed are soft).
 - **Poll less, or not at all**: callbacks cost no status reads; \`wait --max-interval\` lengthens the pauses.
 - **Reserve callbacker concurrency** (\`callbacker_reserved_concurrency\`) so other functions cannot starve deliveries;
   it also caps them.
