@@ -383,7 +383,7 @@ interface Category {
 
 const ALL_STACKS = Object.values(MODES).flat();
 const CATEGORIES: readonly Category[] = [
-  { name: 'IAM policies (role policies and trust policies)', matches: (k) => /^resource\.[a-z0-9_]+\.[^.]+\.(policy|assume_role_policy)$/.test(k), json: true, requiredIn: ALL_STACKS },
+  { name: 'IAM policy documents (role, trust and resource policies)', matches: (k) => /^resource\.[a-z0-9_]+\.[^.]+\.(policy|assume_role_policy)$/.test(k), json: true, requiredIn: ALL_STACKS },
   { name: 'state machine definitions', matches: (k) => /^resource\.aws_sfn_state_machine\.[^.]+\.definition$/.test(k), json: true, requiredIn: ALL_STACKS },
   { name: 'API Gateway mapping templates', matches: (k) => /\.(request_templates|response_templates)$/.test(k), json: false, requiredIn: ALL_STACKS },
   { name: 'Lambda environment variables', matches: (k) => /^resource\.aws_lambda_function\.[^.]+\.environment$/.test(k), json: false, requiredIn: ALL_STACKS },
