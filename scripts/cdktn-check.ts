@@ -40,7 +40,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 };
 
 /** The README section about the two flavours, whose commands and code this check runs. */
-export const FLAVOURS_SECTION = 'CDKTF or CDK Terrain';
+const FLAVOURS_SECTION = 'CDKTF or CDK Terrain';
 
 /**
  * The versions the cdktn project installs, as devDependencies pin the cdktf ones: the newest of each peer range the
