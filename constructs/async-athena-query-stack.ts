@@ -17,6 +17,14 @@ export const REQUIRED_TERRAFORM_VERSION = '>= 1.11.0';
 /** See {@link REQUIRED_TERRAFORM_VERSION}. */
 export const REQUIRED_AWS_PROVIDER = { source: 'hashicorp/aws', version: '>= 6.0.0' } as const;
 
+/**
+ * The context key under which CDK Terrain (cdktn 0.24) reads the Terraform versions a project targets: the
+ * `targetVersions` field of cdktf.json, passed to the app by the cdktn CLI, or `new App({ context })`. cdktn checks
+ * every feature a stack uses against it (default `terraform >=1.5.7`); cdktf ignores the key.
+ * (cdktn's lib/validations/target-versions.js, TARGET_VERSIONS_CONTEXT_KEY, which cdktn does not export.)
+ */
+const TARGET_VERSIONS_CONTEXT_KEY = 'targetVersions';
+
 /** Options of {@link AsyncAthenaQueryStack}. */
 export interface AsyncAthenaQueryStackOptions {
   /**
@@ -48,6 +56,12 @@ export class AsyncAthenaQueryStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, options: AsyncAthenaQueryStackOptions = {}) {
     super(scope, id);
+    // Under CDK Terrain, write-only arguments (the signing secret) fail synth unless the targets are Terraform 1.11 or
+    // later. This stack requires 1.11 anyway (required_version below), so it declares that as its own target (cdktn
+    // reads the context from each stack up), unless the app declared targets itself: those are the user's to choose.
+    if (this.node.tryGetContext(TARGET_VERSIONS_CONTEXT_KEY) === undefined) {
+      this.node.setContext(TARGET_VERSIONS_CONTEXT_KEY, { terraform: REQUIRED_TERRAFORM_VERSION });
+    }
     new AwsProvider(this, 'aws', !options.asModule && options.region ? { region: options.region } : {});
     if (options.asModule) {
       // cdktf insists on a provider construct for the resources; a reusable module must not configure one (the root

@@ -5,9 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-/** The package name, as in package.json. */
-export const PACKAGE_NAME = 'cdktf-async-athena-query';
+import { type Flavour, FLAVOURS, flavourOfPackage } from './flavours';
 
 /** The shipped callbacker's folder, relative to the package root. */
 export const CALLBACKER_DIRECTORY = path.join('dist', 'callbacker');
@@ -46,33 +44,62 @@ export class MissingCallbackerBundleError extends Error {
  * dependency: install it next to this package.
  */
 export class MissingPeerDependencyError extends Error {
-  constructor(id: string, cause: unknown) {
+  /**
+   * @param id the construct id
+   * @param peer the missing package
+   * @param range the range the package's peerDependencies give for it
+   */
+  constructor(id: string, peer: string, range: string, cause: unknown) {
+    // A range with spaces (`>=1 <2`) must be quoted for the shell.
+    const spec = /\s/.test(range) ? `'${peer}@${range}'` : `${peer}@${range}`;
     super(
-      `CallbackerFunction '${id}': packaging 'archive-provider' needs the optional peer dependency @cdktf/provider-archive ` +
-        "(^11.0.0), which is not installed. Run `npm install --save-dev @cdktf/provider-archive@^11`, or use packaging " +
-        "'prebuilt-zip' (the default), which needs no archive provider.",
+      `CallbackerFunction '${id}': packaging 'archive-provider' needs the optional peer dependency ${peer} (${range}), ` +
+        `which is not installed. Run \`npm install --save-dev ${spec}\`, or use packaging 'prebuilt-zip' (the default), ` +
+        'which needs no archive provider.',
       { cause },
     );
     this.name = 'MissingPeerDependencyError';
   }
 }
 
-let root: string | undefined;
+/** This package as installed: where, which flavour, and the peer ranges its package.json declares. */
+export interface InstalledPackage {
+  /** Absolute path of the package root (the folder of its package.json). */
+  readonly root: string;
+  readonly flavour: Flavour;
+  /** `peerDependencies` of the package.json. */
+  readonly peerDependencies: Readonly<Record<string, string>>;
+}
+
+let installed: InstalledPackage | undefined;
 
 /**
  * Finds this package's root folder, from the sources (`constructs/`) or the compiled output (`dist/constructs/`), in
- * a checkout or under `node_modules/`.
+ * a checkout or under `node_modules/`: the nearest package.json above this file that names one of the flavours
+ * (the CDKTF package, or the CDK Terrain package that the build writes to `dist/cdktn/`).
  */
-export function packageRoot(): string {
-  if (root !== undefined) return root;
+export function installedPackage(): InstalledPackage {
+  if (installed !== undefined) return installed;
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'package.json');
-    if (fs.existsSync(candidate) && (JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string }).name === PACKAGE_NAME) {
-      root = dir;
-      return dir;
+    if (fs.existsSync(candidate)) {
+      const manifest = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string; peerDependencies?: Record<string, string> };
+      const flavour = flavourOfPackage(manifest.name);
+      if (flavour !== undefined) {
+        installed = { root: dir, flavour, peerDependencies: manifest.peerDependencies ?? {} };
+        return installed;
+      }
     }
-    if (path.dirname(dir) === dir) throw new Error(`Cannot find the ${PACKAGE_NAME} package root above ${__dirname}`);
+    if (path.dirname(dir) === dir) {
+      const names = Object.values(FLAVOURS).map((f) => f.packageName).join(' or ');
+      throw new Error(`Cannot find the package root (a package.json named ${names}) above ${__dirname}`);
+    }
   }
+}
+
+/** See {@link installedPackage}. */
+export function packageRoot(): string {
+  return installedPackage().root;
 }
 
 /**

@@ -18,14 +18,12 @@
  *
  *   npm run test:consumer [-- --scenario steps --scenario git] [--keep]
  */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { assert, CheckTally, lowerEnd, must, NPM_CACHE, npmEnv, ROOT, run } from './check-support';
 import { readmeSnippets } from './readme-snippets';
 
-const ROOT = path.resolve(__dirname, '..');
-const CACHE = path.join(ROOT, '.cache', 'npm');
 const PEERS = ['cdktf', 'constructs', '@cdktf/provider-aws', '@cdktf/provider-archive'] as const;
 type Peer = (typeof PEERS)[number];
 
@@ -47,13 +45,6 @@ interface Scenario {
   readonly jest: boolean;
   /** Type-check the library's TypeScript sources against the installed peers. */
   readonly checkSources: boolean;
-}
-
-/** `^1.2.3` -> `1.2.3`. */
-function lowerEnd(range: string): string {
-  const match = /^\^(\d+\.\d+\.\d+)$/.exec(range);
-  if (match === null) throw new Error(`Peer range ${range} is not a caret range; teach scripts/consumer-check.ts its lower end`);
-  return match[1];
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -91,47 +82,8 @@ const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-interface Outcome {
-  readonly status: number;
-  /** Standard output. */
-  readonly output: string;
-  /** Standard error. */
-  readonly errors: string;
-}
-
-function run(command: string, args: readonly string[], options: SpawnSyncOptions & { cwd: string }): Outcome {
-  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024, ...options });
-  return { status: result.status ?? 1, output: String(result.stdout ?? ''), errors: `${String(result.stderr ?? '')}${result.error ? result.error.message : ''}` };
-}
-
-function must(outcome: Outcome, what: string): string {
-  if (outcome.status !== 0) throw new Error(`${what} failed (exit ${outcome.status}):\n${`${outcome.output}${outcome.errors}`.slice(-4000)}`);
-  return outcome.output;
-}
-
-let passed = 0;
-let failed = 0;
-
-/** Runs one check; a thrown error is a failure with its message. */
-function check(name: string, body: () => void): boolean {
-  try {
-    body();
-    passed += 1;
-    process.stdout.write(`  ok    ${name}\n`);
-    return true;
-  } catch (error) {
-    failed += 1;
-    const message = error instanceof Error ? error.message : String(error);
-    process.stdout.write(`  FAIL  ${name}\n${message.replace(/^/gm, '        ')}\n`);
-    return false;
-  }
-}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-const npmEnv = { ...process.env, npm_config_cache: CACHE, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const tally = new CheckTally();
+const check = tally.check.bind(tally);
 
 /** The consumer's program: two instances in one stack (packaging from PACKAGING) and the README's stack. */
 const MAIN_TS = `import { App, TerraformStack } from 'cdktf';
@@ -404,7 +356,7 @@ function main(): void {
     process.stderr.write(`Usage: consumer-check [--scenario ${names.join('|')}]... [--keep]\n`);
     process.exit(2);
   }
-  fs.mkdirSync(CACHE, { recursive: true });
+  fs.mkdirSync(NPM_CACHE, { recursive: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-check-'));
   try {
     process.stdout.write('npm pack (runs prepack: the build)\n');
@@ -419,8 +371,8 @@ function main(): void {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
-  process.stdout.write(`\nconsumer: ${passed} passed, ${failed} failed\n`);
-  process.exitCode = failed > 0 ? 1 : 0;
+  process.stdout.write(`\n${tally.summary('consumer')}\n`);
+  process.exitCode = tally.failed > 0 ? 1 : 0;
 }
 
 main();

@@ -15,6 +15,9 @@ import { MODULE_OUTPUTS, MODULE_VARIABLES, type ModuleVariable } from '../constr
 /** Where the module lives in the repository. */
 export const MODULE_DIRECTORY = path.join('terraform', 'async-athena-query');
 
+/** The module's README: generated from builders/module-interface.ts, not from the synthesized stack. */
+export const MODULE_README = 'README.md';
+
 /** The name `npm run module` gives the synthesized stack (it is not part of any address). */
 const STACK_NAME = 'async-athena-query';
 
@@ -113,26 +116,34 @@ export function generateModule(): Map<string, Buffer> {
     const app = new App({ outdir });
     new AsyncAthenaQueryStack(app, STACK_NAME, { asModule: true });
     app.synth();
-    const stackDir = path.join(outdir, 'stacks', STACK_NAME);
-    const synthesized = withoutMetadata(JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'))) as Json;
-    if ('provider' in synthesized) throw new Error('The module must not configure a provider');
-    const { terraform, variable, output, ...rest } = synthesized as Json & { terraform: Json };
-    if ('backend' in terraform) throw new Error('The module must not configure a backend');
-
-    const files = new Map<string, Buffer>();
-    files.set('versions.tf.json', Buffer.from(jsonFile({ terraform })));
-    files.set('variables.tf.json', Buffer.from(jsonFile({ variable })));
-    files.set('outputs.tf.json', Buffer.from(jsonFile({ output })));
-    files.set('main.tf.json', Buffer.from(jsonFile(rest)));
-    files.set('README.md', Buffer.from(moduleReadme()));
-    const assets = path.join(stackDir, 'assets');
-    if (fs.existsSync(assets)) {
-      for (const file of listFiles(assets)) files.set(path.join('assets', path.relative(assets, file)), fs.readFileSync(file));
-    }
-    return files;
+    return moduleFiles(path.join(outdir, 'stacks', STACK_NAME));
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The module's files made from a synthesized `asModule` stack folder (`cdk.tf.json` and `assets/`): the stack JSON
+ * without metadata, split into versions, variables, outputs and main, plus the README and the assets. The CDK Terrain
+ * check (scripts/cdktn-check.ts) passes the stack the cdktn flavour synthesized.
+ */
+export function moduleFiles(stackDir: string): Map<string, Buffer> {
+  const synthesized = withoutMetadata(JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'))) as Json;
+  if ('provider' in synthesized) throw new Error('The module must not configure a provider');
+  const { terraform, variable, output, ...rest } = synthesized as Json & { terraform: Json };
+  if ('backend' in terraform) throw new Error('The module must not configure a backend');
+
+  const files = new Map<string, Buffer>();
+  files.set('versions.tf.json', Buffer.from(jsonFile({ terraform })));
+  files.set('variables.tf.json', Buffer.from(jsonFile({ variable })));
+  files.set('outputs.tf.json', Buffer.from(jsonFile({ output })));
+  files.set('main.tf.json', Buffer.from(jsonFile(rest)));
+  files.set(MODULE_README, Buffer.from(moduleReadme()));
+  const assets = path.join(stackDir, 'assets');
+  if (fs.existsSync(assets)) {
+    for (const file of listFiles(assets)) files.set(path.join('assets', path.relative(assets, file)), fs.readFileSync(file));
+  }
+  return files;
 }
 
 function listFiles(dir: string): string[] {

@@ -151,7 +151,8 @@ describe("packaging 'archive-provider'", () => {
 });
 
 describe('loadArchiveProvider', () => {
-  const missing = (name: string): never => {
+  /** A loader failing as Node does when the package is not installed. */
+  const missing = (name: string) => (): never => {
     throw Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
   };
 
@@ -159,11 +160,18 @@ describe('loadArchiveProvider', () => {
     // GIVEN
     const range = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies['@cdktf/provider-archive'];
     // WHEN
-    const load = () => loadArchiveProvider('Callbacker', missing);
+    const load = () => loadArchiveProvider('Callbacker', missing('@cdktf/provider-archive/lib/data-archive-file'));
     // THEN
     expect(load).toThrow(MissingPeerDependencyError);
     expect(load).toThrow(`CallbackerFunction 'Callbacker': packaging 'archive-provider' needs the optional peer dependency @cdktf/provider-archive (${range})`);
-    expect(load).toThrow(/npm install --save-dev @cdktf\/provider-archive.*or use packaging 'prebuilt-zip'/);
+    expect(load).toThrow(`npm install --save-dev @cdktf/provider-archive@${range}\`, or use packaging 'prebuilt-zip'`);
+  });
+
+  it('lets a missing module other than the archive provider through unchanged', () => {
+    // GIVEN
+    const load = missing('some-transitive-module');
+    // WHEN / THEN
+    expect(() => loadArchiveProvider('Callbacker', load)).toThrow("Cannot find module 'some-transitive-module'");
   });
 
   it('lets other loading errors through unchanged', () => {
@@ -176,6 +184,15 @@ describe('loadArchiveProvider', () => {
       });
     // THEN
     expect(load).toThrow(broken);
+  });
+});
+
+describe('MissingPeerDependencyError', () => {
+  it('quotes a range with spaces in the install command, so the shell passes it as one argument', () => {
+    // WHEN
+    const error = new MissingPeerDependencyError('Callbacker', '@cdktn/provider-archive', '>=14.0.1 <15.0.0', undefined);
+    // THEN
+    expect(error.message).toContain("Run `npm install --save-dev '@cdktn/provider-archive@>=14.0.1 <15.0.0'`");
   });
 });
 
