@@ -7,13 +7,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './cli/main';
 
-/** The version of the package this file ships in: the nearest package.json up from here that names it. */
+/**
+ * The version of the package this file ships in: the nearest package.json up from here that declares this command
+ * (either flavour of the package: cdktf-async-athena-query or cdktn-async-athena-query).
+ */
 function packageVersion(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
     if (fs.existsSync(manifest)) {
-      const { name, version } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-      if (name === 'cdktf-async-athena-query' && version !== undefined) return version;
+      const { bin, version } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { bin?: Record<string, string>; version?: string };
+      if (bin?.['async-athena-query'] !== undefined && version !== undefined) return version;
     }
     if (path.dirname(dir) === dir) return 'unknown';
   }

@@ -1,9 +1,10 @@
 /**
  * Builds the CDK Terrain flavour of the package, `cdktn-async-athena-query`, into `dist/cdktn/`: the compiled
  * constructs of the CDKTF package (`dist/constructs/`, from tsc) with every import of `cdktf` and `@cdktf/*` rewritten
- * to `cdktn` and `@cdktn/*`, the same prebuilt callbacker bytes, the schemas, LICENSE and CHANGELOG, a README pointing
- * at the main one, and a package.json with cdktn's peer dependencies. One source tree, two packages: nothing else
- * is rewritten, so both synthesize the same Terraform (scripts/cdktn-check.ts proves it).
+ * to `cdktn` and `@cdktn/*`, the same prebuilt callbacker bytes, the same query API client and command
+ * (`dist/client/`, which imports no framework), the schemas, LICENSE and CHANGELOG, a README pointing at the main one,
+ * and a package.json with cdktn's peer dependencies and the client's dependencies. One source tree, two packages:
+ * nothing else is rewritten, so both synthesize the same Terraform (scripts/cdktn-check.ts proves it).
  *
  * `npm run build` runs it after tsc and the callbacker build; `npm run pack:cdktn` and `npm run publish:cdktn` pack and
  * publish the folder.
@@ -154,13 +155,17 @@ export interface Manifest {
   keywords: string[];
   peerDependencies: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  /** The client's run-time dependencies (framework-free, the same in both flavours). */
+  dependencies?: Record<string, string>;
+  /** The `async-athena-query` command. */
+  bin?: Record<string, string>;
   [key: string]: unknown;
 }
 
 /** The anchor of the README section about the two flavours. */
 export const FLAVOURS_README_ANCHOR = 'cdktf-or-cdk-terrain';
 
-/** The CDK Terrain package's package.json, from the CDKTF one: same version, files and exports; cdktn's peers. */
+/** The CDK Terrain package's package.json, from the CDKTF one: same version, files, exports, command and dependencies; cdktn's peers. */
 export function cdktnManifest(manifest: Manifest): Manifest {
   const optional = Object.entries(manifest.peerDependenciesMeta ?? {}).map(([name, meta]) => [cdktnSpecifier(name, 'package.json'), meta]);
   for (const peer of Object.keys(manifest.peerDependencies)) {
@@ -177,10 +182,12 @@ export function cdktnManifest(manifest: Manifest): Manifest {
     homepage: `${manifest.homepage.replace(/#.*$/, '')}#${FLAVOURS_README_ANCHOR}`,
     main: manifest.main,
     types: manifest.types,
+    ...(manifest.bin !== undefined && { bin: manifest.bin }),
     exports: manifest.exports,
     files: manifest.files,
     engines: { node: CDKTN_NODE_ENGINES },
     keywords: [...new Set(manifest.keywords.flatMap((k) => (k === cdktf.framework ? [cdktn.framework, 'cdk-terrain'] : [k])))],
+    ...(manifest.dependencies !== undefined && { dependencies: manifest.dependencies }),
     peerDependencies: { ...CDKTN_PEER_DEPENDENCIES },
     peerDependenciesMeta: Object.fromEntries(optional),
   };
@@ -238,6 +245,15 @@ export function compiledConstructFiles(root: string = REPOSITORY_ROOT): string[]
     .map((file) => path.relative(root, file));
 }
 
+/** The compiled query API client and command (`.js` and `.d.ts` under dist/client/): framework-free, shipped as they are. */
+export function compiledClientFiles(root: string = REPOSITORY_ROOT): string[] {
+  const dir = path.join(root, 'dist', 'client');
+  if (!fs.existsSync(dir)) throw new Error(`${dir} is missing: run tsc -p tsconfig.build.json (npm run build does) first`);
+  return listFiles(dir)
+    .filter((file) => file.endsWith('.js') || file.endsWith('.d.ts'))
+    .map((file) => path.relative(root, file));
+}
+
 /** Options of {@link buildCdktnFlavour}. */
 export interface BuildCdktnFlavourOptions {
   /**
@@ -267,8 +283,13 @@ export function buildCdktnFlavour(options: BuildCdktnFlavourOptions = {}): strin
     written.push(relative);
   };
   for (const file of compiledConstructFiles(root)) write(file, rewriteForCdktn(fs.readFileSync(path.join(root, file), 'utf8'), file));
-  // Byte for byte: the Lambda code, and so the asset hash and the deployed function, are the same in both flavours.
-  for (const file of [path.join('dist', 'callbacker', 'index.js'), path.join('dist', 'callbacker', 'callbacker.zip'), 'LICENSE', 'CHANGELOG.md']) {
+  // Byte for byte: the Lambda code, and so the asset hash and the deployed function, are the same in both flavours;
+  // the client imports no framework, so it needs no rewrite (the build fails if that ever changes).
+  for (const file of compiledClientFiles(root)) {
+    const text = fs.readFileSync(path.join(root, file), 'utf8');
+    if (rewriteForCdktn(text, file) !== text) throw new Error(`${file} imports cdktf: the query API client must stay framework-free`);
+  }
+  for (const file of [...compiledClientFiles(root), path.join('dist', 'callbacker', 'index.js'), path.join('dist', 'callbacker', 'callbacker.zip'), 'LICENSE', 'CHANGELOG.md']) {
     write(file, fs.readFileSync(path.join(root, file)));
   }
   for (const schema of fs.readdirSync(path.join(root, 'schemas')).filter((f) => f.endsWith('.json')).sort()) {

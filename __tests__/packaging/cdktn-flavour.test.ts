@@ -16,6 +16,7 @@ import {
   CDKTN_NODE_ENGINES,
   CDKTN_PEER_DEPENDENCIES,
   cdktnInstallCommand,
+  compiledClientFiles,
   compiledConstructFiles,
   FLAVOURS_README_ANCHOR,
   type Manifest,
@@ -159,9 +160,9 @@ describe('the built CDK Terrain package (dist/cdktn)', () => {
     expect([...external].sort()).toEqual(Object.keys(CDKTN_PEER_DEPENDENCIES).sort());
   });
 
-  it('ships the same prebuilt callbacker, schemas, LICENSE and CHANGELOG, byte for byte', () => {
+  it('ships the same prebuilt callbacker, query API client and command, schemas, LICENSE and CHANGELOG, byte for byte', () => {
     // GIVEN
-    const files = ['dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'schemas/callback-payload.schema.json', 'LICENSE', 'CHANGELOG.md'];
+    const files = [...compiledClientFiles(ROOT), 'dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'schemas/callback-payload.schema.json', 'LICENSE', 'CHANGELOG.md'];
     // WHEN
     const differing = files.filter((file) => !fs.readFileSync(path.join(FLAVOUR_ROOT, file)).equals(fs.readFileSync(path.join(ROOT, file))));
     // THEN
@@ -184,9 +185,9 @@ describe('the built CDK Terrain package (dist/cdktn)', () => {
 describe('the CDK Terrain package.json', () => {
   const flavourManifest = JSON.parse(fs.readFileSync(path.join(FLAVOUR_ROOT, 'package.json'), 'utf8')) as Manifest & Record<string, unknown>;
 
-  it('is named for cdktn and has the version, entry points, exports, files and licence of the CDKTF package', () => {
+  it('is named for cdktn and has the version, entry points, command, exports, files and licence of the CDKTF package', () => {
     expect(flavourManifest.name).toBe(FLAVOURS.cdktn.packageName);
-    for (const field of ['version', 'main', 'types', 'exports', 'files', 'license', 'repository', 'bugs'] as const) expect(flavourManifest[field]).toEqual(manifest[field]);
+    for (const field of ['version', 'main', 'types', 'bin', 'exports', 'files', 'license', 'repository', 'bugs'] as const) expect(flavourManifest[field]).toEqual(manifest[field]);
   });
 
   it("has cdktn's peer dependencies: cdktn, constructs in cdktn's range, the @cdktn providers, the archive provider optional", () => {
@@ -194,9 +195,9 @@ describe('the CDK Terrain package.json', () => {
     expect(flavourManifest.peerDependenciesMeta).toEqual({ '@cdktn/provider-archive': { optional: true } });
   });
 
-  it('has a cdktn counterpart for every peer of the CDKTF package, and no other dependency or script', () => {
+  it("has a cdktn counterpart for every peer of the CDKTF package, the client's dependencies as they are, and no script", () => {
     expect(Object.keys(flavourManifest.peerDependencies).length).toBe(Object.keys(manifest.peerDependencies).length);
-    expect(flavourManifest.dependencies).toBeUndefined();
+    expect(flavourManifest.dependencies).toEqual(manifest.dependencies);
     expect(flavourManifest.devDependencies).toBeUndefined();
     expect(flavourManifest.scripts).toBeUndefined();
   });
