@@ -236,22 +236,23 @@ function listFiles(dir: string): string[] {
     .flatMap((entry) => (entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
 }
 
-/** The compiled constructs the CDKTF package ships (its `files`: `.js` and `.d.ts` under dist/constructs/). */
-export function compiledConstructFiles(root: string = REPOSITORY_ROOT): string[] {
-  const dir = path.join(root, 'dist', 'constructs');
+/** The `.js` and `.d.ts` files tsc wrote under `dist/<folder>/`, relative to the root. */
+function compiledFiles(root: string, folder: string): string[] {
+  const dir = path.join(root, 'dist', folder);
   if (!fs.existsSync(dir)) throw new Error(`${dir} is missing: run tsc -p tsconfig.build.json (npm run build does) first`);
   return listFiles(dir)
     .filter((file) => file.endsWith('.js') || file.endsWith('.d.ts'))
     .map((file) => path.relative(root, file));
 }
 
+/** The compiled constructs the CDKTF package ships (its `files`: `.js` and `.d.ts` under dist/constructs/). */
+export function compiledConstructFiles(root: string = REPOSITORY_ROOT): string[] {
+  return compiledFiles(root, 'constructs');
+}
+
 /** The compiled query API client and command (`.js` and `.d.ts` under dist/client/): framework-free, shipped as they are. */
 export function compiledClientFiles(root: string = REPOSITORY_ROOT): string[] {
-  const dir = path.join(root, 'dist', 'client');
-  if (!fs.existsSync(dir)) throw new Error(`${dir} is missing: run tsc -p tsconfig.build.json (npm run build does) first`);
-  return listFiles(dir)
-    .filter((file) => file.endsWith('.js') || file.endsWith('.d.ts'))
-    .map((file) => path.relative(root, file));
+  return compiledFiles(root, 'client');
 }
 
 /** Options of {@link buildCdktnFlavour}. */
