@@ -196,6 +196,15 @@ function networkReason(error: unknown): string {
   return e.message ?? String(error);
 }
 
+/**
+ * The API's message with the request model's validation errors, which API Gateway gives apart from it
+ * (`{"message": "Invalid request body", "errors": "[object has missing required properties ([\"CallbackUrl\"])]"}`).
+ */
+function withValidationErrors(message: string, errors: unknown): string {
+  const listed = typeof errors === 'string' ? errors : Array.isArray(errors) ? errors.filter((e) => typeof e === 'string').join('; ') : '';
+  return listed === '' || message.includes(listed) ? message : `${message}: ${listed}`;
+}
+
 /** Credentials from a value or a provider, checked, with failures as {@link CredentialsError}. */
 async function loadCredentials(source: AwsCredentials | AwsCredentialsProvider): Promise<AwsCredentials> {
   let credentials: AwsCredentials;
@@ -448,7 +457,7 @@ export class AsyncAthenaQueryClient {
         method: request.method,
         path: url.pathname,
         status: response.status,
-        apiMessage: typeof errorBody?.message === 'string' ? errorBody.message : excerpt(text),
+        apiMessage: typeof errorBody?.message === 'string' ? withValidationErrors(errorBody.message, errorBody.errors) : excerpt(text),
         requestId: typeof errorBody?.requestId === 'string' ? errorBody.requestId : (response.headers.get('x-amzn-requestid') ?? undefined),
         ...(errorType !== undefined && { errorType: errorType.split(':')[0] }),
         ...(errorBody !== undefined && { body: errorBody }),

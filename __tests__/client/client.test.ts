@@ -4,7 +4,7 @@
  * spends real time on backoff.
  */
 import { Writable } from 'node:stream';
-import { AsyncAthenaQueryClient, type AsyncAthenaQueryClientOptions } from '../../client';
+import { AsyncAthenaQueryClient, type AsyncAthenaQueryClientOptions, type SubmitQueryRequest } from '../../client';
 import { type ContractApi, startContractApi } from '../support/contract-api-server';
 
 const CREDENTIALS = { accessKeyId: 'AKIACLIENTTEST000001', secretAccessKey: 'client-test-secret-not-valid-in-aws' };
@@ -83,6 +83,15 @@ describe('submit', () => {
     // THEN
     expect(error).toMatchObject({ name: 'ApiError', status: 400, apiMessage: 'Invalid request body: ResultReuseMaxAgeMinutes must be an integer of 0..10080, got 20000' });
     expect(api.requests).toHaveLength(1);
+  });
+
+  it('adds the request model\'s validation errors, which API Gateway answers apart from the message', async () => {
+    // WHEN a body without CallbackUrl (as a caller without types could send)
+    const error = await client()
+      .submit({ Query: 'SELECT 1' } as unknown as SubmitQueryRequest)
+      .catch((e: unknown) => e);
+    // THEN
+    expect(error).toMatchObject({ name: 'ApiError', status: 400, apiMessage: 'Invalid request body: [object has missing required properties (["CallbackUrl"])]', body: { errors: expect.any(String) } });
   });
 
   it('does not retry a 503 without an idempotency key: the query may have started', async () => {

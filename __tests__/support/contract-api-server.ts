@@ -175,6 +175,10 @@ export async function startContractApi(options: ContractApiOptions): Promise<Con
         } catch {
           return error(400, 'Invalid request body: not JSON');
         }
+        // The request model (API Gateway) refuses a body without a required property, with its own answer.
+        const missing = ['Query', 'CallbackUrl'].filter((field) => typeof parsed === 'object' && parsed !== null && !(field in parsed));
+        if (missing.length > 0) return error(400, 'Invalid request body', { errors: `[object has missing required properties (${JSON.stringify(missing)})]` });
+        // The function re-checks the rest and names the field, the rule and the value.
         const problem = bodyProblem(parsed);
         if (problem !== undefined) return error(400, `Invalid request body: ${problem}`);
         const key = headers['idempotency-key'];
