@@ -18,13 +18,19 @@
  *   INFO when the format is JSON and no level is set.
  *   https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html
  *   https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
- *
  * - Secrets Manager `CreateSecret` with the name of a secret scheduled for deletion: moto refuses it as if the secret
- *   were live; answered with AWS's InvalidRequestException "... already scheduled for deletion".
+ *   were live (ResourceExistsException); answered with AWS's InvalidRequestException "... already scheduled for
+ *   deletion".
  *
- * Gaps not filled: none that the lifecycle operations need. What moto accepts that AWS would refuse is not emulated
- * (for example a WAF web ACL association is stored without checking the ACL's region); the suites say where that
- * limits a proof.
+ * Gaps not filled (nothing the lifecycle operations need; each limits what an apply against moto proves):
+ * - moto checks no IAM permission, so the module's least-privilege policies are not exercised here (the IAM
+ *   simulation suites do that).
+ * - moto checks neither that a KMS key given to Secrets Manager exists nor its key policy (examples/complete names
+ *   placeholder keys and applies).
+ * - API Gateway in moto creates a stage with access logs although the account has no CloudWatch role set, which AWS
+ *   refuses ("CloudWatch Logs role ARN must be set in account settings"; see the README's prerequisite).
+ * - moto's SQS queue URLs carry no region (`http://<endpoint>/<account>/<name>`), so two regions' queues of one name
+ *   have the same URL there (their ARNs differ, as on AWS).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -8,7 +8,8 @@
  * - {@link adaptToAwsProvider5}: the local provider is AWS 5.100.0 while the module asks for `>= 6.0.0`, so the
  *   constraint is lowered and the one 6.x attribute the module reads is renamed (see its documentation).
  * - provider override files (`provider_override.tf`, a Terraform override file beside the example's own provider
- *   blocks) point every AWS endpoint at the local proxy, with fake keys, and may change the provider's region.
+ *   blocks) point every AWS endpoint at the local proxy, with fake keys and `max_retries = 2` (so that an unfilled
+ *   moto gap fails at once instead of after minutes of retries), and may change the provider's region.
  * Other override files are written by the suites themselves, each one documented where it is written.
  * https://developer.hashicorp.com/terraform/language/files/override
  */
