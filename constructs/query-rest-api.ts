@@ -28,6 +28,7 @@ import {
 import { apiPolicy, serviceTrustPolicy } from './builders/iam-policies';
 import { resourceName, roleName } from './builders/naming';
 import { resourceTags } from './tagging';
+import type { JsonTree } from './builders/deferred';
 import { countWhen, terraformExpression } from './terraform-json';
 
 /** Props of {@link QueryRestApi}. */
@@ -112,7 +113,7 @@ export class QueryRestApi extends Construct {
   public readonly stage: ApiGatewayStage;
   /** The deployment, re-created whenever the API definition changes. */
   public readonly deployment: ApiGatewayDeployment;
-  /** Everything the deployment snapshots: it depends on each, and its trigger hashes each one's attributes. */
+  /** Everything the deployment snapshots: it depends on each, and its trigger hashes each one's configured arguments. */
   public readonly definitionParts: readonly TerraformResource[];
   /** The role API Gateway assumes to call StartExecution. */
   public readonly role: IamRole;
@@ -240,7 +241,7 @@ export class QueryRestApi extends Construct {
       restApiId: this.restApi.id,
       description: 'Managed by cdktf-async-athena-query',
       // A stage keeps serving the snapshot of its deployment, so a new deployment is made whenever anything the API
-      // answers or integrates with changes: every attribute of every part (methods, models, validators,
+      // answers or integrates with changes: every argument of every part (methods, models, validators,
       // integrations, integration and method responses, gateway responses, the credentials role's policy) is hashed.
       // https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/api_gateway_deployment
       triggers: { redeployment: deploymentTrigger(this.definitionParts) },
@@ -292,11 +293,35 @@ export class QueryRestApi extends Construct {
   }
 }
 
+/** Terraform's meta-arguments and cdktf's metadata key: they say how Terraform manages a resource, not what AWS holds. */
+const META_ARGUMENTS = new Set(['depends_on', 'lifecycle', 'count', 'for_each', 'provider', 'provisioner', 'connection', '//']);
+
+/** A rendered value without the keys cdktf leaves `undefined` (arguments not set). */
+function withoutUnset(value: unknown): JsonTree {
+  if (Array.isArray(value)) return value.map(withoutUnset);
+  if (value === null || typeof value !== 'object' || Token.isUnresolved(value)) return value as JsonTree;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, withoutUnset(v)]));
+}
+
+/** Every argument a part is configured with, as cdktf renders it at synth time (escape-hatch overrides included). */
+function configuredArguments(part: TerraformResource): JsonTree {
+  const rendered = part.toTerraform() as { readonly resource: Record<string, Record<string, Record<string, unknown>>> };
+  const attributes = rendered.resource[part.terraformResourceType][part.friendlyUniqueId];
+  return withoutUnset(Object.fromEntries(Object.entries(attributes).filter(([key]) => !META_ARGUMENTS.has(key))));
+}
+
 /**
- * The deployment's redeployment trigger: a SHA-1 of every attribute of every part, so that Terraform re-creates the
- * deployment whenever any of them changes (the whole resource object, not a hand-picked list of attributes, so a new
- * attribute cannot be forgotten).
+ * The deployment's redeployment trigger: a SHA-1 of every argument every part is configured with, so that Terraform
+ * re-creates the deployment whenever any of them changes (all of them, not a hand-picked list, so a new argument
+ * cannot be forgotten; references such as `rest_api_id` and `resource_id` make a replaced parent count too).
+ *
+ * The configuration, not the parts' state: the provider reads some attributes back differently from what it stored
+ * at create (an unset map as `{}` instead of null, the model's schema JSON as API Gateway returns it), so a hash of
+ * whole resource objects changes on the first refresh and the plan after the first apply would replace the
+ * deployment (the provider's documentation warns of it: "using whole resources will show a difference after the
+ * initial implementation").
+ * https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/api_gateway_deployment
  */
 function deploymentTrigger(parts: readonly TerraformResource[]): string {
-  return terraformExpression(() => `sha1(jsonencode([${parts.map((part) => `${part.terraformResourceType}.${part.friendlyUniqueId}`).join(', ')}]))`);
+  return terraformExpression((ref) => `sha1(jsonencode([${parts.map((part) => ref(configuredArguments(part))).join(', ')}]))`);
 }

@@ -95,8 +95,17 @@ export function hcl(tree: JsonTree, resolveToken: TokenResolver): string {
   if (typeof tree === 'string') return hclQuoted(tree, resolveToken);
   if (isDeferred(tree)) {
     switch (tree.$deferred) {
-      case 'conditional':
-        return `(${testExpression(tree.test, resolveToken)} ? ${recurse(tree.then)} : ${recurse(tree.otherwise)})`;
+      case 'conditional': {
+        const test = testExpression(tree.test, resolveToken);
+        if (Array.isArray(tree.then) && Array.isArray(tree.otherwise) && tree.then.length + tree.otherwise.length > 1) {
+          // Terraform must give both results of `c ? A : B` one type: two tuples of differently shaped objects (a KMS
+          // statement with a Condition next to one without) have none ("Inconsistent conditional result types"). One
+          // single-element conditional per element always has one, and concat() puts them back in order.
+          const one = (items: readonly JsonTree[], when: string) => items.map((item) => `(${when} ? [${recurse(item)}] : [])`);
+          return `concat(${[...one(tree.then as readonly JsonTree[], test), ...one(tree.otherwise as readonly JsonTree[], `!(${test})`)].join(', ')})`;
+        }
+        return `(${test} ? ${recurse(tree.then)} : ${recurse(tree.otherwise)})`;
+      }
       case 'merge':
         return `merge(${tree.objects.map(recurse).join(', ')})`;
       case 'spread':

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { AsyncAthenaQueryStack } from '../constructs/async-athena-query-stack';
 import { MODULE_OUTPUTS, MODULE_VARIABLES, type ModuleVariable } from '../constructs/builders/module-interface';
 
 /** Where the module lives in the repository. */
@@ -106,15 +107,19 @@ function moduleReadme(): string {
   ].join('\n');
 }
 
-/** Every file of the module, by path relative to the module folder, with its bytes. */
-export function generateModule(): Map<string, Buffer> {
+/**
+ * Every file of the module, by path relative to the module folder, with its bytes. `customize` may change the stack
+ * before it is synthesized (tests use it to make "the next release" of the module through cdktf escape hatches).
+ */
+export function generateModule(customize?: (stack: AsyncAthenaQueryStack) => void): Map<string, Buffer> {
   // Loaded lazily: only generation pays for cdktf and the provider classes.
   const { App } = require('cdktf') as typeof import('cdktf');
   const { AsyncAthenaQueryStack } = require('../constructs/async-athena-query-stack') as typeof import('../constructs/async-athena-query-stack');
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'module-synth-'));
   try {
     const app = new App({ outdir });
-    new AsyncAthenaQueryStack(app, STACK_NAME, { asModule: true });
+    const stack = new AsyncAthenaQueryStack(app, STACK_NAME, { asModule: true });
+    customize?.(stack);
     app.synth();
     return moduleFiles(path.join(outdir, 'stacks', STACK_NAME));
   } finally {

@@ -141,7 +141,7 @@ describe('AsyncAthenaQuery: REST API', () => {
     });
   });
 
-  it('re-creates the deployment from a hash of every part of the API definition, and depends on each', () => {
+  it('re-creates the deployment from a hash of every configured argument of every part of the API definition, and depends on each', () => {
     // GIVEN
     const deployment = Object.values(resourcesOf(defaults, 'aws_api_gateway_deployment'))[0];
     const partTypes = [
@@ -154,16 +154,23 @@ describe('AsyncAthenaQuery: REST API', () => {
       'aws_api_gateway_method_response',
       'aws_api_gateway_integration_response',
     ];
-    const parts = partTypes.flatMap((type) => Object.keys(resourcesOf(defaults, type)).map((name) => `${type}.${name}`));
+    const parts = partTypes.flatMap((type) => Object.entries(resourcesOf(defaults, type)).map(([name, config]) => ({ address: `${type}.${name}`, config })));
     // WHEN
     const trigger = (deployment.triggers as Record<string, string>).redeployment;
-    // THEN every part is hashed as a whole object and waited for
+    // THEN every part is waited for, and hashed by its arguments (the configuration), never as a whole resource
+    // object (its state, which the provider reads back differently after a refresh)
     expect(parts.length).toBeGreaterThanOrEqual(20);
+    expect(trigger).toMatch(/^\$\{sha1\(jsonencode\(\[\{/);
     for (const part of parts) {
-      expect(trigger).toMatch(new RegExp(`[[ ]${part.replace(/\./g, '\\.')}[,\\]]`));
-      expect(deployment.depends_on).toContain(part);
+      expect(deployment.depends_on).toContain(part.address);
+      expect(trigger).not.toMatch(new RegExp(`[[ ]${part.address.replace(/\./g, '\\.')}[,\\]]`));
     }
-    expect(trigger).toMatch(/^\$\{sha1\(jsonencode\(\[/);
+    // one object per part (each API part names its REST API), plus the credentials role's policy
+    expect(trigger.match(/"rest_api_id" = /g)).toHaveLength(parts.length);
+    expect(trigger).toContain('"role" = "${aws_iam_role.');
+    for (const { config } of parts.filter((p) => p.address.startsWith('aws_api_gateway_integration_response.'))) {
+      expect(trigger).toContain(`"response_templates" = {"application/json" = ${JSON.stringify((config.response_templates as Record<string, string>)['application/json'])}}`);
+    }
     expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
   });
 

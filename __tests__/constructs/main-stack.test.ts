@@ -101,3 +101,36 @@ describe('AsyncAthenaQueryStack: reproducible and portable output', () => {
     expect(typeof loaded.exports.handler).toBe('function');
   });
 });
+
+describe('AsyncAthenaQueryStack: policies', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+  const everyOption = {
+    ...variables,
+    database: 'sales',
+    source_data_locations: ['s3://lake/sales/', 's3://lake/shared/'],
+    results_kms_key_arn: KEY,
+    signing_secret_kms_key_arn: KEY,
+    dead_letter_queue_kms_key_arn: KEY,
+    logs_kms_key_arn: KEY,
+  };
+
+  it.each([
+    ['every optional key and location set', everyOption],
+    ['the defaults', variables],
+    ['signing disabled', { ...everyOption, disable_webhook_signing: true }],
+  ])('every policy (role and queue policies) evaluates to a policy document with %s', (_case, values) => {
+    // GIVEN every policy attribute of the stack
+    const policies = Object.fromEntries(
+      Object.entries(first.json.resource ?? {}).flatMap(([type, resources]) =>
+        Object.entries(resources)
+          .filter(([, config]) => typeof config.policy === 'string')
+          .map(([name, config]) => [`${type}_${name}`, config.policy]),
+      ),
+    );
+    // WHEN terraform evaluates them (it refuses a conditional whose branches it cannot unify)
+    const evaluated = evaluateInStack(first, policies, { variables: values });
+    // THEN
+    expect(Object.keys(policies)).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_iam_role_policy_/), expect.stringMatching(/^aws_sqs_queue_policy_/)]));
+    for (const policy of Object.values(evaluated)) expect(JSON.parse(String(policy))).toMatchObject({ Version: '2012-10-17', Statement: expect.any(Array) });
+  });
+});

@@ -136,6 +136,22 @@ describe('renderJsonDocument', () => {
       });
     });
 
+    test('keep differently shaped elements of one conditional list, which a single Terraform conditional cannot type', () => {
+      // GIVEN two statements of different shapes behind one condition
+      const rendered = renderInStack((stack) => {
+        const key = optionalString(stack, 'key');
+        return {
+          doc: { Statement: [spread(conditional({ isNull: key.stringValue }, [], [{ Sid: 'A' }, { Sid: 'B', Condition: { StringEquals: { k: 'v' } } }]))] },
+        };
+      });
+      // WHEN
+      const set = evaluate(rendered, { key: 'k' });
+      const unset = evaluate(rendered);
+      // THEN
+      expect(set.doc).toEqual({ Statement: [{ Sid: 'A' }, { Sid: 'B', Condition: { StringEquals: { k: 'v' } } }] });
+      expect(unset.doc).toEqual({ Statement: [] });
+    });
+
     test('splice a token list into an array, and test a bool and an empty list', () => {
       // GIVEN
       const rendered = renderInStack((stack) => {

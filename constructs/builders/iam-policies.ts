@@ -339,14 +339,19 @@ export function callbackerPolicy(options: CallbackerPolicyOptions): IamPolicyDoc
           Action: ['secretsmanager:GetSecretValue'],
           Resource: [signingSecretArn],
         },
-        ...whenSet(options.signingSecretKmsKeyArn, isUnresolved, (key) => ({
+      ]),
+      // A conditional of its own, not a second element of the one above: Terraform cannot unify the branches of
+      // `disabled ? [] : [read, decrypt]` when the two statements differ in shape (only one has a Condition), and
+      // fails with "Inconsistent conditional result types" whenever the key is set.
+      ...unlessTrue(options.signingDisabled, isUnresolved, () =>
+        whenSet(options.signingSecretKmsKeyArn, isUnresolved, (key) => ({
           Sid: 'DecryptSigningSecret',
           Effect: 'Allow',
           Action: ['kms:Decrypt'],
           Resource: [key],
           Condition: viaService('secretsmanager', options.kmsVia),
         })),
-      ]),
+      ),
     );
   }
   return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
