@@ -117,9 +117,23 @@ export interface AsyncAthenaQueryProps {
    */
   readonly callbackerReservedConcurrency?: number;
   /**
-   * How the callbacker's deployment package reaches Lambda. `prebuilt-zip` uploads the deterministic zip this package
-   * ships (Terraform hashes the file); nothing is written during `terraform plan`, so a saved plan applies in a fresh
-   * checkout. `archive-provider` has the `archive` provider zip the shipped bundle during `terraform plan` instead: it
+   * Memory of the query API function (the Lambda behind every route of the API), in MB.
+   *
+   * @default 256
+   */
+  readonly queryApiMemoryMb?: number;
+  /**
+   * Reserved concurrency of the query API function: caps how many API requests are served at once (beyond it API
+   * Gateway answers 500 while Lambda throttles), and keeps that much of the account's concurrency for the API.
+   *
+   * @default - unreserved
+   */
+  readonly queryApiReservedConcurrency?: number;
+  /**
+   * How the deployment packages of both functions (the callbacker and the query API function) reach Lambda.
+   * `prebuilt-zip` uploads the deterministic zips this package ships (Terraform hashes the files); nothing is written
+   * during `terraform plan`, so a saved plan applies in a fresh checkout. `archive-provider` has the `archive` provider
+   * zip the shipped bundles during `terraform plan` instead: it
    * needs the optional peer dependency `@cdktf/provider-archive`, adds an `archive` provider to the stack when it has
    * none, and needs plan and apply in one working directory.
    *

@@ -102,9 +102,11 @@ export class AsyncAthenaQueryStack extends TerraformStack {
     const values: Record<string, string> = {
       api_invoke_url: service.invokeUrl,
       api_stage_arn: service.api.stage.arn,
-      api_role_arn: service.apiRole.arn,
+      query_api_function_arn: service.queryApiFunction.arn,
+      query_api_role_arn: service.queryApiRole.arn,
       state_machine_arn: service.stateMachineArn,
       state_machine_role_arn: service.stateMachineRole.arn,
+      cancellation_state_machine_arn: service.cancellationStateMachineArn,
       callbacker_function_arn: service.callbackerFunction.arn,
       callbacker_role_arn: service.callbackerRole.arn,
       presigner_role_arn: service.presignerRole.arn,

@@ -9,6 +9,7 @@ import { TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { AsyncAthenaQueryProps } from './async-athena-query-props';
 import { AwsContext } from './aws-context';
+import { API_ROUTES } from './builders/api-contract';
 import { DEFAULT_ATHENA_THROTTLE_RETRY, DEFAULT_CALLBACK_RETRY } from './builders/asl';
 import { InvalidPropsError, NamePrefixCollisionError } from './builders/errors';
 import { redrivePolicy, serviceTrustPolicy } from './builders/iam-policies';
@@ -16,7 +17,9 @@ import { defaultNamePrefix, roleName } from './builders/naming';
 import { validateAsyncAthenaQueryProps } from './builders/validation';
 import { CallbackDeadLetterQueue } from './callback-dead-letter-queue';
 import { CallbackerFunction } from './callbacker-function';
-import { QueryRestApi } from './query-rest-api';
+import { CancellationStateMachine } from './cancellation-state-machine';
+import { QueryApiFunction } from './query-api-function';
+import { QueryRestApi, routeKey } from './query-rest-api';
 import { QueryStateMachine } from './query-state-machine';
 import type { ResultsLocation } from './builders/iam-policies';
 import { OUTPUT_LOCATION_SPLIT_PATTERN, splitOutputLocation } from './results-location';
@@ -27,9 +30,11 @@ import { WebhookSigningSecret } from './webhook-signing-secret';
 const prefixesByStack = new WeakMap<TerraformStack, Map<string, string>>();
 
 /**
- * An asynchronous, callback-driven Athena query service: an IAM-authenticated REST API that starts a Step Functions
- * execution per query, which runs the query with `.sync` and has the callbacker presign the result and POST it to the
- * caller's callback URL, signed, retried, and dead-lettered when undeliverable.
+ * An asynchronous, callback-driven Athena query service: an IAM-authenticated REST API whose query API function starts
+ * a Step Functions execution per query (idempotently with an `Idempotency-Key`), reports its status, cancels it, and
+ * hands out fresh result links. The execution runs the query with `.sync` and has the callbacker presign the result
+ * and POST it to the caller's callback URL, signed, retried, and dead-lettered when undeliverable; a query cancelled
+ * before it started gets its CANCELLED callback from a small cancellation state machine.
  */
 export class AsyncAthenaQuery extends Construct {
   /** The physical-name prefix in use. */
@@ -40,6 +45,10 @@ export class AsyncAthenaQuery extends Construct {
   public readonly callbacker: CallbackerFunction;
   /** The state-machine construct. */
   public readonly queries: QueryStateMachine;
+  /** The cancellation state-machine construct. */
+  public readonly cancellations: CancellationStateMachine;
+  /** The query API function construct (the Lambda behind every route). */
+  public readonly queryApi: QueryApiFunction;
   /** The REST API construct. */
   public readonly api: QueryRestApi;
   /** The dead-letter queue of undeliverable callbacks. */
@@ -63,8 +72,12 @@ export class AsyncAthenaQuery extends Construct {
   public readonly stateMachineRole: IamRole;
   /** The state machine's log group. */
   public readonly stateMachineLogGroup: CloudwatchLogGroup;
-  /** The role API Gateway uses to start executions. */
-  public readonly apiRole: IamRole;
+  /** The query API function. */
+  public readonly queryApiFunction: LambdaFunction;
+  /** The query API function's execution role. */
+  public readonly queryApiRole: IamRole;
+  /** The cancellation state machine. */
+  public readonly cancellationStateMachine: SfnStateMachine;
   /** The API access-log group. */
   public readonly apiAccessLogGroup: CloudwatchLogGroup;
   /** The account-level API Gateway CloudWatch role, when `manageApiGatewayAccountRole` is on. */
@@ -76,6 +89,8 @@ export class AsyncAthenaQuery extends Construct {
   public readonly invokeUrl: string;
   /** ARN of the state machine. */
   public readonly stateMachineArn: string;
+  /** ARN of the cancellation state machine (for `npm run redrive --cancellation-state-machine-arn`). */
+  public readonly cancellationStateMachineArn: string;
   /** `s3://bucket/prefix/` where Athena writes results: what `npm run redrive --output-location` expects. */
   public readonly outputLocation: string;
 
@@ -148,7 +163,40 @@ export class AsyncAthenaQuery extends Construct {
       tags: props.tags,
     });
 
-    this.deadLetterQueue.restrictSendersTo(this.queries.role.arn);
+    this.cancellations = new CancellationStateMachine(this, 'Cancellations', {
+      namePrefix: this.namePrefix,
+      context: this.context,
+      callbackerFunctionArn: this.callbacker.functionArn,
+      deadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+      deadLetterQueueArn: this.deadLetterQueue.queueArn,
+      deadLetterQueueKmsKeyArn: props.deadLetterQueueKmsKeyArn,
+      callbackRetry: { ...DEFAULT_CALLBACK_RETRY, ...props.callbackRetry },
+      logRetentionDays: props.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
+      tags: props.tags,
+    });
+
+    this.deadLetterQueue.restrictSendersTo(this.queries.role.arn, this.cancellations.role.arn);
+
+    this.queryApi = new QueryApiFunction(this, 'QueryApi', {
+      namePrefix: this.namePrefix,
+      context: this.context,
+      stateMachineArn: this.queries.stateMachineArn,
+      stateMachineName: this.queries.stateMachine.name,
+      cancellationStateMachineArn: this.cancellations.stateMachineArn,
+      cancellationStateMachineName: this.cancellations.stateMachine.name,
+      workGroup: props.workGroup,
+      outputLocation: props.outputLocation,
+      presignerRoleArn: this.callbacker.presignerRole.arn,
+      presignExpirySeconds: props.presignExpirySeconds,
+      memoryMb: props.queryApiMemoryMb,
+      reservedConcurrency: props.queryApiReservedConcurrency,
+      packaging: props.callbackerPackaging,
+      logRetentionDays: props.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
+      tags: props.tags,
+    });
+    this.callbacker.allowPresigning(this.queryApi.role.arn);
 
     const manageAccount = props.manageApiGatewayAccountRole;
     if (manageAccount === true || (manageAccount !== undefined && Token.isUnresolved(manageAccount))) {
@@ -162,8 +210,7 @@ export class AsyncAthenaQuery extends Construct {
 
     this.api = new QueryRestApi(this, 'Api', {
       namePrefix: this.namePrefix,
-      context: this.context,
-      stateMachineArn: this.queries.stateMachineArn,
+      queryApiFunction: this.queryApi.function,
       stageName: props.stageName,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
@@ -182,15 +229,18 @@ export class AsyncAthenaQuery extends Construct {
     this.stateMachine = this.queries.stateMachine;
     this.stateMachineRole = this.queries.role;
     this.stateMachineLogGroup = this.queries.logGroup;
-    this.apiRole = this.api.role;
+    this.queryApiFunction = this.queryApi.function;
+    this.queryApiRole = this.queryApi.role;
+    this.cancellationStateMachine = this.cancellations.stateMachine;
     this.apiAccessLogGroup = this.api.accessLogGroup;
     this.invokeUrl = this.api.invokeUrl;
     this.stateMachineArn = this.queries.stateMachineArn;
+    this.cancellationStateMachineArn = this.cancellations.stateMachineArn;
   }
 
   /**
-   * Lets a role call the API (`execute-api:Invoke` on this API's POST routes only), for clients deployed in the same
-   * stack. Returns the inline policy it adds.
+   * Lets a role call the API (`execute-api:Invoke` on this API's routes only: submit, status, cancel and result links),
+   * for clients deployed in the same stack. Returns the inline policy it adds.
    */
   public grantInvoke(role: IamRole): IamRolePolicy {
     const apiArn = `arn:${this.context.partition}:execute-api:${this.context.region}:${this.context.accountId}:${this.api.restApi.id}`;
@@ -204,8 +254,9 @@ export class AsyncAthenaQuery extends Construct {
             Sid: 'InvokeAsyncAthenaQueryApi',
             Effect: 'Allow',
             Action: ['execute-api:Invoke'],
+            // `<api>/<stage>/<METHOD>/<path>`, a path parameter as `*` (any query id).
             // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
-            Resource: [`${apiArn}/${this.api.stage.stageName}/POST/queries`, `${apiArn}/${this.api.stage.stageName}/POST/invocation`],
+            Resource: API_ROUTES.map((route) => `${apiArn}/${this.api.stage.stageName}/${routeKey(route).replace(' ', '').replace(/\{[^}]+\}/g, '*')}`),
           },
         ],
       }),
@@ -213,8 +264,8 @@ export class AsyncAthenaQuery extends Construct {
   }
 
   /**
-   * Lets a role run `npm run redrive` on this deployment: `states:ListExecutions` on the state machine,
-   * `states:DescribeExecution`/`GetExecutionHistory` on its executions, `athena:GetQueryExecution` on the workgroup,
+   * Lets a role run `npm run redrive` on this deployment: `states:ListExecutions` on both state machines,
+   * `states:DescribeExecution`/`GetExecutionHistory` on their executions, `athena:GetQueryExecution` on the workgroup,
    * `sqs:ReceiveMessage`/`DeleteMessage` on the dead-letter queue (and `kms:Decrypt` on its key, when customer-managed)
    * and `lambda:InvokeFunction` on the callbacker. Returns the inline policy it adds.
    */
@@ -227,6 +278,7 @@ export class AsyncAthenaQuery extends Construct {
           arns: this.context,
           stateMachineArn: this.queries.stateMachineArn,
           stateMachineName: this.queries.stateMachine.name,
+          cancellationStateMachine: { arn: this.cancellations.stateMachineArn, name: this.cancellations.stateMachine.name },
           workGroup: this.workGroup,
           deadLetterQueueArn: this.deadLetterQueue.queueArn,
           callbackerFunctionArn: this.callbacker.functionArn,

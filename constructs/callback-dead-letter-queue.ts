@@ -55,14 +55,14 @@ export class CallbackDeadLetterQueue extends Construct {
   }
 
   /**
-   * Attaches the queue policy that denies `sqs:SendMessage` to every principal but the given role (the state
-   * machine's). Call it once; returns the policy resource.
+   * Attaches the queue policy that denies `sqs:SendMessage` to every principal but the given roles (the state
+   * machines'). Call it once; returns the policy resource.
    * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-using-identity-based-policies.html
    */
-  public restrictSendersTo(senderRoleArn: string): SqsQueuePolicy {
+  public restrictSendersTo(...senderRoleArns: string[]): SqsQueuePolicy {
     return new SqsQueuePolicy(this, 'Policy', {
       queueUrl: this.queue.url,
-      policy: renderJsonDocument(deadLetterQueuePolicy({ queueArn: this.queue.arn, senderRoleArn })),
+      policy: renderJsonDocument(deadLetterQueuePolicy({ queueArn: this.queue.arn, senderRoleArns })),
     });
   }
 }

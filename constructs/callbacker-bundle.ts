@@ -1,7 +1,8 @@
 /**
- * Where the prebuilt callbacker lives. `npm run build` (also run by `prepare` and `prepack`) bundles handler/ with
- * esbuild and zips it deterministically (scripts/build-callbacker.ts); the package ships both files, and the
- * constructs only point Terraform at them. Nothing here bundles or zips: a consumer's synth needs no esbuild.
+ * Where the prebuilt functions live: the callbacker and the query API function. `npm run build` (also run by `prepare`
+ * and `prepack`) bundles each entry of handler/ with esbuild and zips it deterministically (scripts/build-callbacker.ts);
+ * the package ships the files, and the constructs only point Terraform at them. Nothing here bundles or zips: a
+ * consumer's synth needs no esbuild.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +15,21 @@ export const CALLBACKER_BUNDLE_FILE = 'index.js';
 /** The deployment package's file name: a zip holding the bundle alone, as `index.js`. */
 export const CALLBACKER_ZIP_FILE = 'callbacker.zip';
 
-/** The prebuilt callbacker files of an installed copy of this package. */
+/** The query API function's folder, relative to the package root. */
+export const QUERY_API_DIRECTORY = path.join('dist', 'query-api');
+/** Its deployment package's file name. */
+export const QUERY_API_ZIP_FILE = 'query-api.zip';
+
+/** The functions the package ships prebuilt: where each is, and the handler source it is bundled from. */
+export const SHIPPED_FUNCTIONS = {
+  callbacker: { directory: CALLBACKER_DIRECTORY, bundleFile: CALLBACKER_BUNDLE_FILE, zipFile: CALLBACKER_ZIP_FILE, entry: path.join('handler', 'index.ts') },
+  queryApi: { directory: QUERY_API_DIRECTORY, bundleFile: CALLBACKER_BUNDLE_FILE, zipFile: QUERY_API_ZIP_FILE, entry: path.join('handler', 'api', 'index.ts') },
+} as const;
+
+/** One of the shipped functions. */
+export type ShippedFunctionName = keyof typeof SHIPPED_FUNCTIONS;
+
+/** The prebuilt files of one function of an installed copy of this package. */
 export interface ShippedCallbacker {
   /** Absolute path of the folder holding both files. */
   readonly directory: string;
@@ -25,13 +40,13 @@ export interface ShippedCallbacker {
 }
 
 /**
- * The prebuilt callbacker is missing: the package was used from a checkout that was never built, or its build
- * failed. Run `npm run build` in the package folder.
+ * A prebuilt function (the callbacker or the query API function) is missing: the package was used from a checkout that
+ * was never built, or its build failed. Run `npm run build` in the package folder.
  */
 export class MissingCallbackerBundleError extends Error {
   constructor(missing: string) {
     super(
-      `The prebuilt callbacker ${missing} is missing. It is made by \`npm run build\` (which \`npm test\`, \`prepare\` and ` +
+      `The prebuilt function file ${missing} is missing. It is made by \`npm run build\` (which \`npm test\`, \`prepare\` and ` +
         '`prepack` run) and shipped in the published package; run `npm run build` in the package folder, or install a ' +
         'published version.',
     );
@@ -103,13 +118,32 @@ export function packageRoot(): string {
 }
 
 /**
+ * The shipped files of one function of this package.
+ *
+ * @throws MissingCallbackerBundleError when either file is missing (an unbuilt checkout)
+ */
+export function shippedFunction(name: ShippedFunctionName): ShippedCallbacker {
+  const spec = SHIPPED_FUNCTIONS[name];
+  const directory = path.join(packageRoot(), spec.directory);
+  const shipped = { directory, bundleFile: path.join(directory, spec.bundleFile), zipFile: path.join(directory, spec.zipFile) };
+  for (const file of [shipped.bundleFile, shipped.zipFile]) if (!fs.existsSync(file)) throw new MissingCallbackerBundleError(file);
+  return shipped;
+}
+
+/**
  * The shipped callbacker files of this package.
  *
  * @throws MissingCallbackerBundleError when either file is missing (an unbuilt checkout)
  */
 export function shippedCallbacker(): ShippedCallbacker {
-  const directory = path.join(packageRoot(), CALLBACKER_DIRECTORY);
-  const shipped = { directory, bundleFile: path.join(directory, CALLBACKER_BUNDLE_FILE), zipFile: path.join(directory, CALLBACKER_ZIP_FILE) };
-  for (const file of [shipped.bundleFile, shipped.zipFile]) if (!fs.existsSync(file)) throw new MissingCallbackerBundleError(file);
-  return shipped;
+  return shippedFunction('callbacker');
+}
+
+/**
+ * The shipped query API function files of this package.
+ *
+ * @throws MissingCallbackerBundleError when either file is missing (an unbuilt checkout)
+ */
+export function shippedQueryApi(): ShippedCallbacker {
+  return shippedFunction('queryApi');
 }

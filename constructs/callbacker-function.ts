@@ -1,9 +1,8 @@
-import * as path from 'node:path';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import type { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { Annotations, AssetType, Fn, ref, TerraformAsset, type TerraformDataSource, TerraformProvider, TerraformStack, Token } from 'cdktf';
+import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { Annotations, Fn, Lazy, type TerraformAsset, type TerraformDataSource, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsContext } from './aws-context';
 import { conditional, type JsonTree, objectWith } from './builders/deferred';
@@ -12,8 +11,9 @@ import { callbackerPolicy, presignerPolicy, type ResultsLocation, roleTrustPolic
 import { resourceName, roleName } from './builders/naming';
 import { type CallbackerPackaging, CALLBACKER_PACKAGINGS, DEFAULT_CALLBACKER_PACKAGING } from './builders/packaging';
 import { MAX_CHAINED_SESSION_SECONDS } from './builders/validation';
-import { type ArchiveProviderModule, loadArchiveProvider } from './archive-packaging';
 import { shippedCallbacker } from './callbacker-bundle';
+import { deploymentPackage } from './function-package';
+import { logGroupAndRole, nodeFunction } from './shared-resources';
 import { resourceTags } from './tagging';
 import { isDecidedByTerraform, isUnresolvedToken, renderJsonDocument, terraformExpression } from './terraform-json';
 
@@ -136,12 +136,6 @@ export interface CallbackerFunctionProps {
   readonly context?: AwsContext;
 }
 
-/** Where Lambda gets the code: the function's `filename` and `source_code_hash`. */
-interface DeploymentPackage {
-  readonly filename: string;
-  readonly sourceCodeHash: string;
-}
-
 /**
  * The callbacker Lambda: presigns the result CSV and POSTs the callback. Its code is the bundle this package ships
  * prebuilt (`npm run build` bundles handler/ with esbuild): by default the shipped deterministic zip, uploaded as is,
@@ -170,6 +164,8 @@ export class CallbackerFunction extends Construct {
   public readonly archive?: TerraformDataSource;
   /** ARN of the function. */
   public readonly functionArn: string;
+  /** The roles the presigner role trusts: this function's, and those added with {@link allowPresigning}. */
+  private readonly presigningRoleArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: CallbackerFunctionProps) {
     super(scope, id);
@@ -197,51 +193,29 @@ export class CallbackerFunction extends Construct {
         { prop: 'packaging', rule: `be one of ${CALLBACKER_PACKAGINGS.map((m) => `'${m}'`).join(', ')}`, value: this.packaging },
       ]);
     }
-    const shipped = shippedCallbacker();
-    let code: DeploymentPackage;
-    if (this.packaging === 'prebuilt-zip') {
-      this.asset = new TerraformAsset(this, 'Package', { path: shipped.zipFile, type: AssetType.FILE });
-      // Relative to the module, so cdk.tf.json holds no path of the synthesizing machine and works as a module.
-      const filename = `${ref('path.module')}/${this.asset.path}`;
-      // Terraform hashes the file itself, so the hash always matches what is uploaded.
-      code = { filename, sourceCodeHash: Fn.filebase64sha256(filename) };
-    } else {
-      const archive = loadArchiveProvider(id);
-      ensureArchiveProvider(TerraformStack.of(this), archive.ArchiveProvider);
-      this.asset = new TerraformAsset(this, 'Bundle', { path: shipped.bundleFile, type: AssetType.FILE });
-      const data = new archive.DataArchiveFile(this, 'Archive', {
-        type: 'zip',
-        sourceFile: `${ref('path.module')}/${this.asset.path}`,
-        // Written during plan: one file per instance (the name prefix is unique per deployment), next to the bundle.
-        outputPath: `${ref('path.module')}/${path.posix.dirname(this.asset.path)}/callbacker-${props.namePrefix}.zip`,
-        // The provider copies the file's mode into the zip; pinning it keeps the zip identical across machines.
-        outputFileMode: '0644',
-      });
-      this.archive = data;
-      code = { filename: data.outputPath, sourceCodeHash: data.outputBase64Sha256 };
-    }
+    const code = deploymentPackage(this, id, shippedCallbacker(), this.packaging, `callbacker-${props.namePrefix}`);
+    this.asset = code.asset;
+    this.archive = code.archive;
 
-    this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
+    ({ logGroup: this.logGroup, role: this.role } = logGroupAndRole(this, {
       // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
-      name: `/aws/lambda/${functionName}`,
-      retentionInDays: props.logRetentionDays ?? 30,
-      kmsKeyId: props.logsKmsKeyArn,
-      tags,
-    });
-
-    this.role = new IamRole(this, 'Role', {
-      name: roleName(props.namePrefix, 'callbackerRole', context.region),
-      description: 'Execution role of the async Athena query callbacker.',
+      logGroupName: `/aws/lambda/${functionName}`,
+      roleName: roleName(props.namePrefix, 'callbackerRole', context.region),
+      roleDescription: 'Execution role of the async Athena query callbacker.',
       // Lambda does not document aws:SourceArn/aws:SourceAccount for execution-role assumption, so none is set.
       // https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy({ service: 'lambda.amazonaws.com' })),
+      trustPolicy: serviceTrustPolicy({ service: 'lambda.amazonaws.com' }),
+      logRetentionDays: props.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
       tags,
-    });
+    }));
 
+    this.presigningRoleArns.push(this.role.arn);
     this.presignerRole = new IamRole(this, 'PresignerRole', {
       name: roleName(props.namePrefix, 'presignerRole', context.region),
-      description: 'Assumed by the callbacker to presign result URLs; reads results only.',
-      assumeRolePolicy: JSON.stringify(roleTrustPolicy(this.role.arn)),
+      description: 'Assumed by the callbacker and the query API function to presign result URLs; reads results only.',
+      // Lazy: the query API function's role is added after this construct is made (allowPresigning).
+      assumeRolePolicy: Lazy.stringValue({ produce: () => JSON.stringify(roleTrustPolicy(this.presigningRoleArns)) }),
       maxSessionDuration: MAX_CHAINED_SESSION_SECONDS,
       tags,
     });
@@ -285,26 +259,30 @@ export class CallbackerFunction extends Construct {
       );
     }
 
-    this.function = new LambdaFunction(this, 'Function', {
+    this.function = nodeFunction(this, {
       functionName,
       description: 'Presigns Athena results and delivers the callback (cdktf-async-athena-query).',
-      role: this.role.arn,
-      // https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
-      runtime: 'nodejs22.x',
-      architectures: ['arm64'],
-      handler: 'index.handler',
+      role: this.role,
       filename: code.filename,
       sourceCodeHash: code.sourceCodeHash,
       memorySize: props.memoryMb ?? 256,
       timeout: props.timeoutSeconds ?? 45,
       reservedConcurrentExecutions: props.reservedConcurrency,
       environment: { variables: environment.render() },
-      loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
-      tracingConfig: { mode: 'Active' },
+      logGroup: this.logGroup,
       tags,
-      dependsOn: [this.logGroup, rolePolicy],
+      dependsOn: [rolePolicy],
     });
     this.functionArn = this.function.arn;
+  }
+
+  /**
+   * Lets another role assume the presigner role (the query API function's, for fresh result links): the presigner's
+   * trust policy names it next to this function's role. The other role still needs `sts:AssumeRole` on the presigner
+   * in its own policy.
+   */
+  public allowPresigning(roleArn: string): void {
+    this.presigningRoleArns.push(roleArn);
   }
 }
 
@@ -351,15 +329,4 @@ function callbackerEnvironment(options: CallbackerEnvironmentOptions) {
       return Token.asStringMap(terraformExpression((ref) => ref(tree)));
     },
   };
-}
-
-/**
- * The archive data source needs the `archive` provider. Stacks that already configure one keep theirs; others get a
- * default one, so consumers do not have to know which providers this construct uses. Configure your own before
- * creating the construct if you need non-default settings. Matched by Terraform provider type, not class, so a
- * provider made by another copy of the provider package counts too.
- */
-function ensureArchiveProvider(stack: TerraformStack, provider: ArchiveProviderModule['ArchiveProvider']): void {
-  const existing = stack.node.findAll().some((c) => c instanceof TerraformProvider && c.terraformResourceType === 'archive');
-  if (!existing) new provider(stack, 'ArchiveProviderForAsyncAthenaQuery');
 }

@@ -1,9 +1,7 @@
 import { ApiGatewayDeployment } from '@cdktf/provider-aws/lib/api-gateway-deployment';
 import { ApiGatewayGatewayResponse } from '@cdktf/provider-aws/lib/api-gateway-gateway-response';
 import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
-import { ApiGatewayIntegrationResponse } from '@cdktf/provider-aws/lib/api-gateway-integration-response';
 import { ApiGatewayMethod } from '@cdktf/provider-aws/lib/api-gateway-method';
-import { ApiGatewayMethodResponse } from '@cdktf/provider-aws/lib/api-gateway-method-response';
 import { ApiGatewayMethodSettings } from '@cdktf/provider-aws/lib/api-gateway-method-settings';
 import { ApiGatewayModel } from '@cdktf/provider-aws/lib/api-gateway-model';
 import { ApiGatewayRequestValidator } from '@cdktf/provider-aws/lib/api-gateway-request-validator';
@@ -11,32 +9,32 @@ import { ApiGatewayResource } from '@cdktf/provider-aws/lib/api-gateway-resource
 import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api';
 import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import type { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Wafv2WebAclAssociation } from '@cdktf/provider-aws/lib/wafv2-web-acl-association';
 import { type ITerraformDependable, type TerraformResource, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { AwsContext } from './aws-context';
 import {
+  API_ROUTES,
+  type ApiRoute,
   buildAccessLogFormat,
-  buildIntegrationResponses,
   buildRequestModel,
-  buildStartExecutionTemplate,
+  IDEMPOTENCY_KEY_HEADER,
+  QUERY_ID_PARAMETER,
   QUERY_ROUTES,
   REQUEST_CONTENT_TYPE,
 } from './builders/api-contract';
-import { apiPolicy, serviceTrustPolicy } from './builders/iam-policies';
-import { resourceName, roleName } from './builders/naming';
+import { resourceName } from './builders/naming';
 import { resourceTags } from './tagging';
 import type { JsonTree } from './builders/deferred';
 import { countWhen, terraformExpression } from './terraform-json';
 
 /** Props of {@link QueryRestApi}. */
 export interface QueryRestApiProps {
-  /** Prefix of the physical names (`<prefix>-api`, `<prefix>-api-role`). */
+  /** Prefix of the physical names (`<prefix>-api`). */
   readonly namePrefix: string;
-  /** ARN of the state machine each POST starts an execution of. */
-  readonly stateMachineArn: string;
+  /** The function behind every route (Lambda proxy integrations): the query API function. */
+  readonly queryApiFunction: LambdaFunction;
   /**
    * Stage name, the first path segment of the URL.
    *
@@ -94,17 +92,35 @@ export interface QueryRestApiProps {
    * @default - only `ManagedBy`
    */
   readonly tags?: Readonly<Record<string, string>>;
-  /**
-   * Partition, region and account.
-   *
-   * @default - read from the provider
-   */
-  readonly context?: AwsContext;
+}
+
+/** Construct ids of a route's resources, kept stable: they are part of the module's resource addresses. */
+const ROUTE_IDS: Readonly<Record<string, string>> = {
+  'POST /queries': 'Queries',
+  'POST /invocation': 'Invocation',
+  [`GET /queries/{${QUERY_ID_PARAMETER}}`]: 'Status',
+  [`DELETE /queries/{${QUERY_ID_PARAMETER}}`]: 'Cancel',
+  [`GET /queries/{${QUERY_ID_PARAMETER}}/result`]: 'Result',
+};
+
+/** Construct ids of the path resources. */
+const RESOURCE_IDS: Readonly<Record<string, string>> = {
+  '/queries': 'QueriesResource',
+  '/invocation': 'InvocationResource',
+  [`/queries/{${QUERY_ID_PARAMETER}}`]: 'QueryResource',
+  [`/queries/{${QUERY_ID_PARAMETER}}/result`]: 'ResultResource',
+};
+
+/** `METHOD /path`, the key of a route. */
+export function routeKey(route: ApiRoute): string {
+  return `${route.method} ${route.path}`;
 }
 
 /**
- * A regional REST API, IAM-authenticated, whose `POST /queries` (and the seed's `POST /invocation`) validates the body
- * against a JSON-schema model and starts a state-machine execution through an AWS-service integration.
+ * A regional REST API, IAM-authenticated, whose every route (submit, status, cancel, result link) is served by the
+ * query API function through a Lambda proxy integration. API Gateway keeps what it does best: SigV4 authorization,
+ * the JSON-schema request model of the POST body and the request validators (a refused request never reaches the
+ * function), throttling and access logs.
  */
 export class QueryRestApi extends Construct {
   /** The REST API. */
@@ -115,14 +131,14 @@ export class QueryRestApi extends Construct {
   public readonly deployment: ApiGatewayDeployment;
   /** Everything the deployment snapshots: it depends on each, and its trigger hashes each one's configured arguments. */
   public readonly definitionParts: readonly TerraformResource[];
-  /** The role API Gateway assumes to call StartExecution. */
-  public readonly role: IamRole;
   /** The access-log group. */
   public readonly accessLogGroup: CloudwatchLogGroup;
   /** The request model. */
   public readonly requestModel: ApiGatewayModel;
-  /** The POST methods, by route path. */
-  public readonly methods: Readonly<Record<(typeof QUERY_ROUTES)[number], ApiGatewayMethod>>;
+  /** The methods, by route (`POST /queries`, `GET /queries/{id}`, ...). */
+  public readonly methods: Readonly<Record<string, ApiGatewayMethod>>;
+  /** The permissions letting API Gateway invoke the function, one per route, scoped to it. */
+  public readonly permissions: readonly LambdaPermission[];
   /** The full URL of `POST /queries`. */
   public readonly invokeUrl: string;
   /** The stage's base URL (`https://<id>.execute-api.<region>.amazonaws.com/<stage>`). */
@@ -130,30 +146,16 @@ export class QueryRestApi extends Construct {
 
   constructor(scope: Construct, id: string, props: QueryRestApiProps) {
     super(scope, id);
-    const context = props.context ?? new AwsContext(this, 'Context');
     const tags = resourceTags(props.tags);
     const apiName = resourceName(props.namePrefix, 'restApi');
     const stageName = props.stageName ?? 'live';
+    const fn = props.queryApiFunction;
 
     this.restApi = new ApiGatewayRestApi(this, 'RestApi', {
       name: apiName,
-      description: 'Asynchronous Athena queries: POST a query and a callback URL.',
+      description: 'Asynchronous Athena queries: POST a query and a callback URL; read, cancel and fetch it by id.',
       endpointConfiguration: { types: ['REGIONAL'] },
       tags,
-    });
-
-    this.role = new IamRole(this, 'Role', {
-      name: roleName(props.namePrefix, 'apiRole', context.region),
-      description: 'Assumed by API Gateway to start async Athena query executions.',
-      // API Gateway does not document aws:SourceArn/aws:SourceAccount for integration-credential roles, so none is set.
-      // https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy({ service: 'apigateway.amazonaws.com' })),
-      tags,
-    });
-    const rolePolicy = new IamRolePolicy(this, 'Policy', {
-      name: 'start-executions',
-      role: this.role.id,
-      policy: JSON.stringify(apiPolicy(props.stateMachineArn)),
     });
 
     this.requestModel = new ApiGatewayModel(this, 'RequestModel', {
@@ -162,14 +164,20 @@ export class QueryRestApi extends Construct {
       contentType: REQUEST_CONTENT_TYPE,
       schema: JSON.stringify(buildRequestModel()),
     });
-    const validator = new ApiGatewayRequestValidator(this, 'BodyValidator', {
+    const bodyValidator = new ApiGatewayRequestValidator(this, 'BodyValidator', {
       restApiId: this.restApi.id,
       name: 'body',
       validateRequestBody: true,
       validateRequestParameters: false,
     });
+    const parametersValidator = new ApiGatewayRequestValidator(this, 'ParametersValidator', {
+      restApiId: this.restApi.id,
+      name: 'parameters',
+      validateRequestBody: false,
+      validateRequestParameters: true,
+    });
 
-    // Invalid bodies get a 400 that says which rule failed, instead of API Gateway's bare "Invalid request body".
+    // Refused requests get a 400 that says which rule failed, instead of API Gateway's bare message.
     // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
     const badRequestBody = new ApiGatewayGatewayResponse(this, 'BadRequestBody', {
       restApiId: this.restApi.id,
@@ -179,70 +187,79 @@ export class QueryRestApi extends Construct {
         [REQUEST_CONTENT_TYPE]: '{"message": "Invalid request body", "errors": "$context.error.validationErrorString", "requestId": "$context.requestId"}',
       },
     });
+    const badRequestParameters = new ApiGatewayGatewayResponse(this, 'BadRequestParameters', {
+      restApiId: this.restApi.id,
+      responseType: 'BAD_REQUEST_PARAMETERS',
+      statusCode: '400',
+      responseTemplates: {
+        [REQUEST_CONTENT_TYPE]: '{"message": "Invalid request parameters", "errors": "$context.error.validationErrorString", "requestId": "$context.requestId"}',
+      },
+    });
 
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html (AWS service URI)
-    const startExecutionUri = `arn:${context.partition}:apigateway:${context.region}:states:action/StartExecution`;
-    const requestTemplate = buildStartExecutionTemplate(props.stateMachineArn);
-    const methods: Partial<Record<(typeof QUERY_ROUTES)[number], ApiGatewayMethod>> = {};
-    const definitionParts: TerraformResource[] = [this.requestModel, validator, badRequestBody];
-    for (const route of QUERY_ROUTES) {
-      const routeId = route.charAt(0).toUpperCase() + route.slice(1);
-      const resource = new ApiGatewayResource(this, `${routeId}Resource`, {
+    const resources = new Map<string, ApiGatewayResource>();
+    const resourceFor = (path: string): ApiGatewayResource => {
+      const existing = resources.get(path);
+      if (existing !== undefined) return existing;
+      const parentPath = path.slice(0, path.lastIndexOf('/'));
+      const resource = new ApiGatewayResource(this, RESOURCE_IDS[path], {
         restApiId: this.restApi.id,
-        parentId: this.restApi.rootResourceId,
-        pathPart: route,
+        parentId: parentPath === '' ? this.restApi.rootResourceId : resourceFor(parentPath).id,
+        pathPart: path.slice(path.lastIndexOf('/') + 1),
       });
-      const method = new ApiGatewayMethod(this, `${routeId}Post`, {
+      resources.set(path, resource);
+      return resource;
+    };
+
+    const methods: Record<string, ApiGatewayMethod> = {};
+    const permissions: LambdaPermission[] = [];
+    const definitionParts: TerraformResource[] = [this.requestModel, bodyValidator, parametersValidator, badRequestBody, badRequestParameters];
+    for (const route of API_ROUTES) {
+      const routeId = ROUTE_IDS[routeKey(route)];
+      const resource = resourceFor(route.path);
+      const submit = route.operation === 'submit';
+      const method = new ApiGatewayMethod(this, `${routeId}${route.method.charAt(0)}${route.method.slice(1).toLowerCase()}`, {
         restApiId: this.restApi.id,
         resourceId: resource.id,
-        httpMethod: 'POST',
+        httpMethod: route.method,
         authorization: 'AWS_IAM',
-        requestValidatorId: validator.id,
-        requestModels: { [REQUEST_CONTENT_TYPE]: this.requestModel.name },
+        requestValidatorId: submit ? bodyValidator.id : parametersValidator.id,
+        // The POST body is checked against the model before the function runs; the query id is a required path part.
+        ...(submit ? { requestModels: { [REQUEST_CONTENT_TYPE]: this.requestModel.name } } : {}),
+        requestParameters: submit ? { [`method.request.header.${IDEMPOTENCY_KEY_HEADER}`]: false } : { [`method.request.path.${QUERY_ID_PARAMETER}`]: true },
       });
       const integration = new ApiGatewayIntegration(this, `${routeId}Integration`, {
         restApiId: this.restApi.id,
         resourceId: resource.id,
         httpMethod: method.httpMethod,
-        type: 'AWS',
+        // The function receives the request as it is and answers the HTTP response.
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+        type: 'AWS_PROXY',
         integrationHttpMethod: 'POST',
-        uri: startExecutionUri,
-        credentials: this.role.arn,
-        // NEVER: a body in any other content type is rejected with 415 instead of reaching StartExecution unvalidated.
-        passthroughBehavior: 'NEVER',
-        requestTemplates: { [REQUEST_CONTENT_TYPE]: requestTemplate },
+        uri: fn.invokeArn,
       });
-      const responses = buildIntegrationResponses().map((rule) => {
-        const methodResponse = new ApiGatewayMethodResponse(this, `${routeId}Response${rule.statusCode}`, {
-          restApiId: this.restApi.id,
-          resourceId: resource.id,
-          httpMethod: method.httpMethod,
-          statusCode: rule.statusCode,
-          responseModels: { [REQUEST_CONTENT_TYPE]: 'Empty' },
-        });
-        const integrationResponse = new ApiGatewayIntegrationResponse(this, `${routeId}IntegrationResponse${rule.statusCode}`, {
-          restApiId: this.restApi.id,
-          resourceId: resource.id,
-          httpMethod: method.httpMethod,
-          statusCode: methodResponse.statusCode,
-          selectionPattern: rule.selectionPattern,
-          responseTemplates: { [REQUEST_CONTENT_TYPE]: rule.template },
-          dependsOn: [integration],
-        });
-        return { methodResponse, integrationResponse };
+      // One permission per route, for this API's routes only: `<execution ARN>/<stage>/<METHOD>/<path>`, `{id}` as `*`.
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html
+      const permission = new LambdaPermission(this, `${routeId}Permission`, {
+        statementId: `AllowApiGateway${routeId}`,
+        action: 'lambda:InvokeFunction',
+        functionName: fn.functionName,
+        principal: 'apigateway.amazonaws.com',
+        sourceArn: `${this.restApi.executionArn}/*/${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`,
       });
-      methods[route] = method;
-      definitionParts.push(resource, method, integration, ...responses.flatMap((r) => [r.methodResponse, r.integrationResponse]));
+      methods[routeKey(route)] = method;
+      permissions.push(permission);
+      definitionParts.push(resource, method, integration, permission);
     }
-    this.methods = methods as Record<(typeof QUERY_ROUTES)[number], ApiGatewayMethod>;
+    this.methods = methods;
+    this.permissions = permissions;
 
-    this.definitionParts = [...definitionParts, rolePolicy];
+    this.definitionParts = [...new Set(definitionParts)];
     this.deployment = new ApiGatewayDeployment(this, 'Deployment', {
       restApiId: this.restApi.id,
       description: 'Managed by cdktf-async-athena-query',
       // A stage keeps serving the snapshot of its deployment, so a new deployment is made whenever anything the API
-      // answers or integrates with changes: every argument of every part (methods, models, validators,
-      // integrations, integration and method responses, gateway responses, the credentials role's policy) is hashed.
+      // answers or integrates with changes: every argument of every part (resources, methods, models, validators,
+      // integrations, gateway responses, the Lambda permissions) is hashed.
       // https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/api_gateway_deployment
       triggers: { redeployment: deploymentTrigger(this.definitionParts) },
       lifecycle: { createBeforeDestroy: true },

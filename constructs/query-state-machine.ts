@@ -1,7 +1,7 @@
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import type { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import type { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import type { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { Construct } from 'constructs';
 import { AwsContext } from './aws-context';
 import {
@@ -13,6 +13,7 @@ import {
 } from './builders/asl';
 import { type ResultsLocation, serviceTrustPolicy, stateMachinePolicy } from './builders/iam-policies';
 import { resourceName, roleName } from './builders/naming';
+import { logGroupAndRole, standardStateMachine } from './shared-resources';
 import { resourceTags } from './tagging';
 import { isUnresolvedToken, renderJsonDocument } from './terraform-json';
 
@@ -144,23 +145,17 @@ export class QueryStateMachine extends Construct {
     // dependency cycle. https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html
     const arnFromName = `arn:${context.partition}:states:${context.region}:${context.accountId}:stateMachine:${name}`;
 
-    this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
+    ({ logGroup: this.logGroup, role: this.role } = logGroupAndRole(this, {
       // The /aws/vendedlogs/ prefix keeps the log-delivery resource policy small.
       // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html
-      name: `/aws/vendedlogs/states/${name}`,
-      retentionInDays: props.logRetentionDays ?? 30,
-      kmsKeyId: props.logsKmsKeyArn,
+      logGroupName: `/aws/vendedlogs/states/${name}`,
+      roleName: roleName(props.namePrefix, 'stateMachineRole', context.region),
+      roleDescription: 'Execution role of the async Athena query state machine.',
+      trustPolicy: serviceTrustPolicy({ service: 'states.amazonaws.com', sourceAccount: context.accountId, sourceArn: arnFromName }),
+      logRetentionDays: props.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
       tags,
-    });
-
-    this.role = new IamRole(this, 'Role', {
-      name: roleName(props.namePrefix, 'stateMachineRole', context.region),
-      description: 'Execution role of the async Athena query state machine.',
-      assumeRolePolicy: JSON.stringify(
-        serviceTrustPolicy({ service: 'states.amazonaws.com', sourceAccount: context.accountId, sourceArn: arnFromName }),
-      ),
-      tags,
-    });
+    }));
     const policy = new IamRolePolicy(this, 'Policy', {
       name: 'run-athena-queries',
       role: this.role.id,
@@ -196,24 +191,7 @@ export class QueryStateMachine extends Construct {
       callbackRetry: props.callbackRetry ?? DEFAULT_CALLBACK_RETRY,
     });
 
-    this.stateMachine = new SfnStateMachine(this, 'StateMachine', {
-      name,
-      // Express workflows cannot run .sync integrations nor last longer than 5 minutes.
-      // https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html
-      type: 'STANDARD',
-      roleArn: this.role.arn,
-      definition: renderJsonDocument(definition),
-      loggingConfiguration: {
-        // The ":*" suffix is required by Step Functions' log destination format.
-        // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
-        logDestination: `${this.logGroup.arn}:*`,
-        level: 'ERROR',
-        includeExecutionData: false,
-      },
-      tracingConfiguration: { enabled: true },
-      tags,
-      dependsOn: [policy],
-    });
+    this.stateMachine = standardStateMachine(this, { name, role: this.role, definition: renderJsonDocument(definition), logGroup: this.logGroup, tags, dependsOn: [policy] });
     this.stateMachineArn = this.stateMachine.arn;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The callbacker's AWS SDK clients, created once per sandbox and reused by every invocation, so warm invocations
- * keep their connections and resolved configuration.
+ * The AWS SDK clients the callbacker and the query API function share, created once per sandbox and reused by every
+ * invocation, so warm invocations keep their connections and resolved configuration.
  *
  * Everything comes from the environment, as the SDK resolves it: the region from AWS_REGION, the function's own
  * credentials from the default chain (in Lambda, the runtime's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
@@ -18,7 +18,7 @@ import type { SessionCredentials } from './expiry';
  * three attempts in all): a stalled endpoint must not eat the function's time budget, since the state machine
  * retries the named error the handler turns a failure into.
  */
-const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 5_000 } as const;
+export const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 5_000 } as const;
 
 /**
  * S3 clients only presign, and the downloader is a plain HTTP client that would not check response checksums:
@@ -29,8 +29,16 @@ const S3_OPTIONS: S3ClientConfig = { requestChecksumCalculation: 'WHEN_REQUIRED'
 /** Assumes the presigner role, with the function's own credentials. */
 export const stsClient = new STSClient({ requestHandler: REQUEST_HANDLER });
 
-/** Reads the webhook signing secret, with the function's own credentials. */
-export const secretsManagerClient = new SecretsManagerClient({ requestHandler: REQUEST_HANDLER });
+let secretsManager: SecretsManagerClient | undefined;
+
+/**
+ * Reads the webhook signing secret, with the function's own credentials. Made on first use, so a bundle that never
+ * reads the secret (the query API function's) leaves the client out.
+ */
+export function secretsManagerClient(): SecretsManagerClient {
+  secretsManager ??= new SecretsManagerClient({ requestHandler: REQUEST_HANDLER });
+  return secretsManager;
+}
 
 /** Presigns with the function's own credentials: only when no presigner role is configured. */
 export const s3Client = new S3Client(S3_OPTIONS);

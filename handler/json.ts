@@ -1,6 +1,16 @@
 /** Small helpers for values parsed from JSON. */
 import type { JsonObject } from './types';
 
+/** The value of a JSON text, or undefined when there is no text or it is not JSON. */
+export function parseJsonOrUndefined(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True for a plain JSON object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -7,9 +7,10 @@
  * `v1,<signature>` per secret, space-separated, as the specification describes. Its secret parsing checks the base64
  * but accepts any non-empty key, so the `whsec_` prefix and the minimum length are checked here.
  */
-import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { SigningSecretUnavailableError } from './errors';
+
+export { WEBHOOK_ID_PREFIX, webhookIdFor } from './webhook-id';
 
 /** Symmetric secrets are written `whsec_<base64>`; the key is the base64-decoded remainder. */
 export const SECRET_PREFIX = 'whsec_';
@@ -17,23 +18,11 @@ export const SECRET_PREFIX = 'whsec_';
 /** The spec asks for secrets of 24 to 64 bytes; shorter keys are refused rather than used weakly. */
 export const MIN_SECRET_BYTES = 24;
 
-/** Prefix of webhook ids, as in the spec's examples (`msg_...`). */
-export const WEBHOOK_ID_PREFIX = 'msg_';
-
 /** The three Standard Webhooks headers. */
 export interface WebhookSignatureHeaders {
   readonly 'webhook-id': string;
   readonly 'webhook-timestamp': string;
   readonly 'webhook-signature': string;
-}
-
-/**
- * The delivery's webhook id, derived from the execution ARN so it stays the same across every retry and every
- * redrive of the same execution (receivers deduplicate on it). base64url has no `.`, which the signed content
- * `id.timestamp.body` reserves as its separator.
- */
-export function webhookIdFor(executionArn: string): string {
-  return `${WEBHOOK_ID_PREFIX}${createHash('sha256').update(executionArn, 'utf8').digest('base64url')}`;
 }
 
 /**

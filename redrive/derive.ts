@@ -7,6 +7,9 @@
  *
  * - the execution belongs to this module's state machine and FAILED with CallbackDeliveryFailed or
  *   CallbackDeadLetterWriteFailed (DescribeExecution);
+ * - or it belongs to this module's cancellation state machine (a query cancelled before it started), FAILED likewise,
+ *   and the execution it delivers for is the query machine's execution of the same name, ABORTED, started when the
+ *   input says, with the same callback URL (DescribeExecution of both): the callback is that execution's CANCELLED one;
  * - its start time is the one the state machine sent the callbacker (GetExecutionHistory), so the redelivered body is
  *   the original one but for the fresh presigned URL;
  * - the callback URL is the one in the execution's input (DescribeExecution);
@@ -19,6 +22,7 @@
  */
 import { DEAD_LETTER_WRITE_FAILED_ERROR, DELIVERY_FAILED_ERROR } from '../constructs/builders/asl';
 import { type S3Location, parseOutputLocation } from '../constructs/builders/s3-location';
+import { isObject, parseJsonOrUndefined } from '../handler/json';
 import { parseS3Location } from '../handler/s3-location';
 import { redactUrl } from '../handler/ssrf';
 import type { DeliveryRequest, JsonObject, QueryOutcome } from '../handler/types';
@@ -80,9 +84,17 @@ export interface AthenaReader {
   getQueryExecution(queryExecutionId: string): Promise<QueryExecutionDescription | undefined>;
 }
 
-/** The deployment a redrive serves: its state machine and its output location (`s3://bucket/prefix/`). */
+/** The deployment a redrive serves: its state machines and its output location (`s3://bucket/prefix/`). */
 export interface RedriveDeployment {
+  /** The query state machine (`terraform output state_machine_arn`). */
   readonly stateMachineArn: string;
+  /**
+   * The cancellation state machine (`terraform output cancellation_state_machine_arn`), whose executions deliver the
+   * callbacks of queries cancelled before they started.
+   *
+   * @default - its executions are refused
+   */
+  readonly cancellationStateMachineArn?: string;
   readonly outputLocation: string;
 }
 
@@ -111,24 +123,16 @@ export function stateMachineOf(executionArn: string): string | undefined {
   return match === null ? undefined : `arn:${match[1]}:states:${match[2]}:${match[3]}:stateMachine:${match[4]}`;
 }
 
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The execution name of an execution ARN (its last part). */
+function executionNameOf(executionArn: string): string | undefined {
+  return EXECUTION_ARN.exec(executionArn)?.[5];
 }
 
 /** The QueryExecution an outcome carries: the success shape, or a failed query's GetQueryExecution JSON Cause. */
 function queryExecutionOf(outcome: unknown): Record<string, unknown> | undefined {
   if (!isObject(outcome)) return undefined;
   if (isObject(outcome.QueryExecution)) return outcome.QueryExecution;
-  const cause = typeof outcome.Cause === 'string' ? parseJson(outcome.Cause) : undefined;
+  const cause = typeof outcome.Cause === 'string' ? parseJsonOrUndefined(outcome.Cause) : undefined;
   return isObject(cause) && isObject(cause.QueryExecution) ? cause.QueryExecution : undefined;
 }
 
@@ -165,22 +169,24 @@ export async function deriveDeliveryRequest(
   const root = parseOutputLocation(deployment.outputLocation);
   if (root === undefined) throw new Error(`outputLocation must be s3://bucket/prefix/, got ${JSON.stringify(deployment.outputLocation)}`);
 
-  // --- The execution: this state machine's, failed with a delivery error --------------------------------------
+  // --- The execution: one of this deployment's state machines', failed with a delivery error -----------------
   const owner = stateMachineOf(arn);
   if (owner === undefined) refuse('ExecutionArn is not a Step Functions execution ARN');
-  if (owner !== deployment.stateMachineArn) refuse(`the execution belongs to state machine ${owner}, not to ${deployment.stateMachineArn}`);
-  if (claims.stateMachineArn !== undefined && claims.stateMachineArn !== deployment.stateMachineArn) {
-    refuse(`the record names state machine ${claims.stateMachineArn}, not ${deployment.stateMachineArn}`);
+  const machines = [deployment.stateMachineArn, ...(deployment.cancellationStateMachineArn === undefined ? [] : [deployment.cancellationStateMachineArn])];
+  if (!machines.includes(owner as string)) refuse(`the execution belongs to state machine ${owner}, not to ${machines.join(' or ')}`);
+  const cancellation = owner === deployment.cancellationStateMachineArn;
+  if (claims.stateMachineArn !== undefined && claims.stateMachineArn !== owner) {
+    refuse(`the record names state machine ${claims.stateMachineArn}, not ${owner}`);
   }
   const execution = await stepFunctions.describeExecution(arn);
   if (execution === undefined) return refuse('Step Functions has no such execution');
-  if (execution.stateMachineArn !== deployment.stateMachineArn) refuse(`Step Functions says it belongs to ${execution.stateMachineArn}`);
+  if (execution.stateMachineArn !== owner) refuse(`Step Functions says it belongs to ${execution.stateMachineArn}`);
   if (execution.status !== 'FAILED' || !REDRIVABLE_ERRORS.includes(execution.error ?? '')) {
     refuse(`it ended ${execution.status}${execution.error ? ` with ${execution.error}` : ''}; only executions that FAILED with ${REDRIVABLE_ERRORS.join(' or ')} are redriven`);
   }
 
   // --- The callback URL: the execution input's ------------------------------------------------------------------
-  const input = parseJson(execution.input);
+  const input = parseJsonOrUndefined(execution.input);
   const callbackUrl = isObject(input) && typeof input.CallbackUrl === 'string' ? input.CallbackUrl : refuse('its input holds no CallbackUrl');
   if (claims.callbackUrl !== undefined && claims.callbackUrl !== callbackUrl) {
     const [claimed, actual] = [shown(claims.callbackUrl), shown(callbackUrl)];
@@ -191,21 +197,19 @@ export async function deriveDeliveryRequest(
     );
   }
 
+  if (cancellation) return deriveCancellation(arn, execution, callbackUrl, input as Record<string, unknown>, claims, deployment, stepFunctions, refuse);
+
   // --- The query and the outcome: the execution's own history -------------------------------------------------
   const events = await stepFunctions.taskEvents(arn);
   const started = new Set(
     events
       .filter((e) => e.type === 'TaskSubmitted' && e.resourceType === 'athena' && e.resource?.startsWith('startQueryExecution'))
-      .map((e) => parseJson(e.output))
+      .map((e) => parseJsonOrUndefined(e.output))
       .flatMap((o) => (isObject(o) && typeof o.QueryExecutionId === 'string' ? [o.QueryExecutionId] : [])),
   );
   if (started.size > 1) refuse(`its history shows ${started.size} different queries started`);
   const [queryExecutionId] = [...started];
-  const invocations = events
-    .filter((e) => e.type === 'TaskScheduled' && e.resourceType === 'lambda' && e.resource === 'invoke')
-    .map((e) => parseJson(e.parameters))
-    .flatMap((p) => (isObject(p) && isObject(p.Payload) ? [p.Payload] : []));
-  const payload = invocations.at(-1);
+  const payload = callbackerPayloads(events).at(-1);
   if (payload === undefined) return refuse('its history holds no invocation of the callbacker');
   if (payload.ExecutionArn !== arn || payload.CallbackUrl !== callbackUrl || !isObject(payload.QueryOutcome)) {
     refuse('the callbacker invocation in its history does not match the execution');
@@ -247,4 +251,58 @@ export async function deriveDeliveryRequest(
     };
   }
   return { ExecutionArn: arn, ExecutionStartTime: startTime, CallbackUrl: callbackUrl, QueryOutcome: queryOutcome };
+}
+
+/** The callbacker invocations of an execution's history, newest last: their Payload. */
+function callbackerPayloads(events: readonly TaskHistoryEvent[]): Record<string, unknown>[] {
+  return events
+    .filter((e) => e.type === 'TaskScheduled' && e.resourceType === 'lambda' && e.resource === 'invoke')
+    .map((e) => parseJsonOrUndefined(e.parameters))
+    .flatMap((p) => (isObject(p) && isObject(p.Payload) ? [p.Payload] : []));
+}
+
+/**
+ * The delivery of a cancellation machine's execution: the CANCELLED callback of the query machine's execution it was
+ * started for, named in its input and checked against what Step Functions says about that execution.
+ */
+async function deriveCancellation(
+  arn: string,
+  execution: ExecutionDescription,
+  callbackUrl: string,
+  input: Record<string, unknown>,
+  claims: RecordClaims,
+  deployment: RedriveDeployment,
+  stepFunctions: StepFunctionsReader,
+  refuse: (reason: string) => never,
+): Promise<DeliveryRequest> {
+  // --- The cancelled execution: the query machine's, of the same name, stopped ------------------------------------
+  const original = typeof input.ExecutionArn === 'string' ? input.ExecutionArn : refuse('its input names no ExecutionArn');
+  if (stateMachineOf(original) !== deployment.stateMachineArn || executionNameOf(original) !== executionNameOf(arn)) {
+    refuse(`its input names execution ${original}, not the execution of ${deployment.stateMachineArn} with its own name`);
+  }
+  const cancelled = await stepFunctions.describeExecution(original);
+  if (cancelled === undefined) return refuse(`Step Functions has no execution ${original}`);
+  if (cancelled.status !== 'ABORTED') refuse(`the execution it delivers for, ${original}, is ${cancelled.status}, not ABORTED by a cancel`);
+  const cancelledInput = parseJsonOrUndefined(cancelled.input);
+  if (!isObject(cancelledInput) || cancelledInput.CallbackUrl !== callbackUrl) refuse(`its CallbackUrl differs from the one of ${original}`);
+  const startTime = typeof input.ExecutionStartTime === 'string' ? input.ExecutionStartTime : refuse('its input names no ExecutionStartTime');
+  if (Date.parse(startTime) !== cancelled.startDate.getTime()) refuse(`its ExecutionStartTime ${startTime} is not the start of ${original}`);
+  // The record's start time is its own execution's ($$.Execution.StartTime of the cancellation machine).
+  if (claims.executionStartTime !== undefined && Date.parse(claims.executionStartTime) !== execution.startDate.getTime()) {
+    refuse(`the record's ExecutionStartTime ${claims.executionStartTime} differs from the execution's ${execution.startDate.toISOString()}`);
+  }
+
+  // --- The outcome: what the machine handed the callbacker, a CANCELLED one -----------------------------------
+  const payload = callbackerPayloads(await stepFunctions.taskEvents(arn)).at(-1);
+  if (payload === undefined) return refuse('its history holds no invocation of the callbacker');
+  if (payload.ExecutionArn !== original || payload.CallbackUrl !== callbackUrl || payload.ExecutionStartTime !== startTime || !isObject(payload.QueryOutcome)) {
+    refuse('the callbacker invocation in its history does not match the execution');
+  }
+  const outcome = queryExecutionOf(payload.QueryOutcome);
+  if (!isObject(outcome?.Status) || outcome.Status.State !== 'CANCELLED' || outcome.QueryExecutionId !== undefined) {
+    refuse('its outcome is not the CANCELLED outcome of a query cancelled before it started');
+  }
+  const claimed = queryExecutionOf(claims.queryOutcome);
+  if (claimed?.QueryExecutionId !== undefined) refuse(`the record names query ${String(claimed.QueryExecutionId)}, but the cancelled execution started none`);
+  return { ExecutionArn: original, ExecutionStartTime: startTime, CallbackUrl: callbackUrl, QueryOutcome: payload.QueryOutcome as unknown as QueryOutcome };
 }

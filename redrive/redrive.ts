@@ -5,7 +5,8 @@
  *   deleted once its callback is delivered, and left for the next run (or an operator) when it fails again or is
  *   refused;
  * - Step Functions itself, for executions whose dead-letter write failed too (CallbackDeadLetterWriteFailed, their
- *   Cause holds the record): every such FAILED execution of the state machine that stopped at or after `since`. They
+ *   Cause holds the record): every such FAILED execution of the query and cancellation state machines that stopped at
+ *   or after `since`. They
  *   have nothing to delete, so each run over the same window delivers them again; receivers deduplicate on
  *   `webhook-id`, which is the same on every delivery of an execution.
  *
@@ -70,7 +71,10 @@ export interface RedriveOptions {
   readonly unrecordedSince?: Date;
 }
 
-/** What a redrive did. Every message is free of URL queries and user info. */
+/**
+ * What a redrive did, by the execution redriven (for a cancellation machine's execution, that one, though its callback
+ * names the execution it cancelled). Every message is free of URL queries and user info.
+ */
 export interface RedriveReport {
   readonly delivered: readonly string[];
   readonly failed: readonly { readonly executionArn: string; readonly error: string }[];
@@ -98,16 +102,16 @@ export async function redrive(deployment: RedriveDeployment, services: RedriveSe
       return false;
     }
     if (options.dryRun) {
-      report.listed.push(request.ExecutionArn);
+      report.listed.push(claims.executionArn);
       return true;
     }
     try {
       await services.invoker.deliver(request);
-      report.delivered.push(request.ExecutionArn);
+      report.delivered.push(claims.executionArn);
       return true;
     } catch (error) {
       const e = error as Error;
-      report.failed.push({ executionArn: request.ExecutionArn, error: `${e.name}: ${e.message}` });
+      report.failed.push({ executionArn: claims.executionArn, error: `${e.name}: ${e.message}` });
       return false;
     }
   };
@@ -140,7 +144,9 @@ export async function redrive(deployment: RedriveDeployment, services: RedriveSe
 
   if (options.unrecordedSince !== undefined) {
     const since = options.unrecordedSince.getTime();
-    for (const listing of await services.stepFunctions.failedExecutions(deployment.stateMachineArn)) {
+    const machines = [deployment.stateMachineArn, ...(deployment.cancellationStateMachineArn === undefined ? [] : [deployment.cancellationStateMachineArn])];
+    const listings = (await Promise.all(machines.map((arn) => services.stepFunctions.failedExecutions(arn)))).flat();
+    for (const listing of listings) {
       if (seen >= maxRecords) break;
       if (listing.stopDate === undefined || listing.stopDate.getTime() < since) continue;
       const description = await services.stepFunctions.describeExecution(listing.executionArn);

@@ -1,16 +1,20 @@
 /**
- * Builds the prebuilt callbacker that the package ships: handler/index.ts bundled by esbuild into
- * `dist/callbacker/index.js`, and that bundle zipped deterministically into `dist/callbacker/callbacker.zip`, the
- * Lambda deployment package the constructs point Terraform at. `npm run build` runs it after tsc (and so do `prepare`
- * and `prepack`); the tests call {@link buildCallbacker} too, to prove the shipped files equal a fresh build.
+ * Builds the prebuilt functions that the package ships: the callbacker (handler/index.ts) into
+ * `dist/callbacker/index.js` and `dist/callbacker/callbacker.zip`, and the query API function (handler/api/index.ts)
+ * into `dist/query-api/index.js` and `dist/query-api/query-api.zip`: each bundled by esbuild and zipped
+ * deterministically, the Lambda deployment packages the constructs point Terraform at. `npm run build` runs it after
+ * tsc (and so do `prepare` and `prepack`); the tests call {@link buildCallbacker} and {@link buildQueryApi} too, to
+ * prove the shipped files equal a fresh build.
  *
  *   node -r ts-node/register/transpile-only scripts/build-callbacker.ts [--out <folder>]
+ *
+ * With `--out`, the functions go to `<folder>/callbacker/` and `<folder>/query-api/`.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type BuildOptions, buildSync, type TsconfigRaw } from 'esbuild';
-import { CALLBACKER_BUNDLE_FILE, CALLBACKER_DIRECTORY, CALLBACKER_ZIP_FILE } from '../constructs/callbacker-bundle';
+import { SHIPPED_FUNCTIONS, type ShippedFunctionName } from '../constructs/callbacker-bundle';
 import { zipBundle } from './callbacker-zip';
 
 /** The repository root (this file lives in `scripts/`). */
@@ -29,8 +33,8 @@ export function packageUserAgent(root: string = REPOSITORY_ROOT): string {
 }
 
 /**
- * The esbuild options of the callbacker bundle; everything that shapes the output bytes is here or in the input
- * files. Exported for the bench, which bundles its baselines with the same options.
+ * The esbuild options of a function bundle (the callbacker's, the query API function's); everything that shapes the
+ * output bytes is here or in the input files. Exported for the bench, which bundles its baselines with the same options.
  */
 export function callbackerBuildOptions(entry: string, root: string, userAgent: string): BuildOptions & { write: false } {
   return {
@@ -60,7 +64,7 @@ export function callbackerBuildOptions(entry: string, root: string, userAgent: s
   };
 }
 
-/** The callbacker as built: both files' bytes and where they were written. */
+/** A function as built: both files' bytes and where they were written. */
 export interface BuiltCallbacker {
   /** The bundle, `index.js`. */
   readonly bundle: Uint8Array;
@@ -70,7 +74,7 @@ export interface BuiltCallbacker {
   readonly zipFile: string;
 }
 
-/** Options of {@link buildCallbacker}. */
+/** Options of {@link buildCallbacker} and {@link buildQueryApi}. */
 export interface BuildCallbackerOptions {
   /**
    * The repository whose handler/ is bundled and whose package.json names the User-Agent.
@@ -79,9 +83,9 @@ export interface BuildCallbackerOptions {
    */
   readonly root?: string;
   /**
-   * The folder to write `index.js` and `callbacker.zip` to (created when missing).
+   * The folder to write `index.js` and the zip to (created when missing).
    *
-   * @default - `dist/callbacker` under root
+   * @default - the function's folder under `dist/` of root
    */
   readonly outDir?: string;
 }
@@ -93,20 +97,31 @@ function writeAtomically(file: string, bytes: Uint8Array): void {
   fs.renameSync(temporary, file);
 }
 
-/** Bundles handler/index.ts and zips it; the same sources give the same bytes on every machine. */
-export function buildCallbacker(options: BuildCallbackerOptions = {}): BuiltCallbacker {
+/** Bundles one function's entry and zips it; the same sources give the same bytes on every machine. */
+export function buildFunction(name: ShippedFunctionName, options: BuildCallbackerOptions = {}): BuiltCallbacker {
+  const spec = SHIPPED_FUNCTIONS[name];
   const root = options.root ?? REPOSITORY_ROOT;
-  const outDir = options.outDir ?? path.join(root, CALLBACKER_DIRECTORY);
-  const result = buildSync(callbackerBuildOptions(path.join(root, 'handler', 'index.ts'), root, packageUserAgent(root)));
-  if (result.outputFiles.length !== 1) throw new Error(`esbuild produced ${result.outputFiles.length} files for the callbacker; expected one`);
+  const outDir = options.outDir ?? path.join(root, spec.directory);
+  const result = buildSync(callbackerBuildOptions(path.join(root, spec.entry), root, packageUserAgent(root)));
+  if (result.outputFiles.length !== 1) throw new Error(`esbuild produced ${result.outputFiles.length} files for ${spec.entry}; expected one`);
   const bundle = result.outputFiles[0].contents;
   const zip = zipBundle(bundle);
   fs.mkdirSync(outDir, { recursive: true });
-  const bundleFile = path.join(outDir, CALLBACKER_BUNDLE_FILE);
-  const zipFile = path.join(outDir, CALLBACKER_ZIP_FILE);
+  const bundleFile = path.join(outDir, spec.bundleFile);
+  const zipFile = path.join(outDir, spec.zipFile);
   writeAtomically(bundleFile, bundle);
   writeAtomically(zipFile, zip);
   return { bundle, zip, bundleFile, zipFile };
+}
+
+/** Bundles handler/index.ts (the callbacker) and zips it. */
+export function buildCallbacker(options: BuildCallbackerOptions = {}): BuiltCallbacker {
+  return buildFunction('callbacker', options);
+}
+
+/** Bundles handler/api/index.ts (the query API function) and zips it. */
+export function buildQueryApi(options: BuildCallbackerOptions = {}): BuiltCallbacker {
+  return buildFunction('queryApi', options);
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -120,8 +135,11 @@ if (require.main === module) {
     process.stderr.write(`Unknown arguments ${args.join(' ')}; expected nothing or --out <folder>\n`);
     process.exit(2);
   }
-  const built = buildCallbacker(outIndex === 0 ? { outDir: path.resolve(args[1]) } : {});
-  for (const [file, bytes] of [[built.bundleFile, built.bundle], [built.zipFile, built.zip]] as const) {
-    process.stdout.write(`${path.relative(process.cwd(), file)}  ${bytes.length} bytes  sha256 ${sha256(bytes)}\n`);
+  for (const name of Object.keys(SHIPPED_FUNCTIONS) as ShippedFunctionName[]) {
+    const outDir = outIndex === 0 ? path.join(path.resolve(args[1]), path.basename(SHIPPED_FUNCTIONS[name].directory)) : undefined;
+    const built = buildFunction(name, outDir === undefined ? {} : { outDir });
+    for (const [file, bytes] of [[built.bundleFile, built.bundle], [built.zipFile, built.zip]] as const) {
+      process.stdout.write(`${path.relative(process.cwd(), file)}  ${bytes.length} bytes  sha256 ${sha256(bytes)}\n`);
+    }
   }
 }

@@ -223,9 +223,11 @@ function runScenario(scenario: Scenario, tarball: string, gitUrl: string, keep: 
       assert(!fs.existsSync(path.join(dir, 'node_modules', 'esbuild')), 'node_modules/esbuild exists');
     });
 
-    check('the installed package holds the prebuilt callbacker, byte-identical to the packed one', () => {
-      const zip = fs.readFileSync(path.join(installedPackage, 'dist', 'callbacker', 'callbacker.zip'));
-      assert(zip.equals(fs.readFileSync(path.join(ROOT, 'dist', 'callbacker', 'callbacker.zip'))), 'callbacker.zip differs from this build');
+    check('the installed package holds the prebuilt functions, byte-identical to the packed ones', () => {
+      for (const [folder, file] of [['callbacker', 'callbacker.zip'], ['query-api', 'query-api.zip']]) {
+        const zip = fs.readFileSync(path.join(installedPackage, 'dist', folder, file));
+        assert(zip.equals(fs.readFileSync(path.join(ROOT, 'dist', folder, file))), `${file} differs from this build`);
+      }
       assert(fs.existsSync(path.join(installedPackage, 'dist', 'constructs', 'index.js')), 'dist/constructs/index.js is missing');
     });
 
@@ -255,10 +257,12 @@ function runScenario(scenario: Scenario, tarball: string, gitUrl: string, keep: 
       assert(guard.processes.length === 0, `processes were started: ${guard.processes.join('; ')}`);
       assert(!fs.existsSync(path.join(dir, 'esbuild-was-run')), 'the esbuild tripwire was run');
       const stack = readStack(outdir, 'two-instances');
-      const functions = Object.values(stack.resource.aws_lambda_function);
-      assert(functions.length === 2, `expected 2 functions, found ${functions.length}`);
-      const shipped = fs.readFileSync(path.join(installedPackage, 'dist', 'callbacker', 'callbacker.zip'));
-      for (const fn of functions) {
+      const functions = Object.entries(stack.resource.aws_lambda_function);
+      assert(functions.length === 4, `expected 4 functions (a callbacker and a query API function per instance), found ${functions.length}`);
+      for (const [name, fn] of functions) {
+        const shipped = name.includes('_QueryApi_')
+          ? fs.readFileSync(path.join(installedPackage, 'dist', 'query-api', 'query-api.zip'))
+          : fs.readFileSync(path.join(installedPackage, 'dist', 'callbacker', 'callbacker.zip'));
         const file = path.join(outdir, 'stacks', 'two-instances', String(fn.filename).replace('${path.module}/', ''));
         assert(fs.existsSync(file) && fs.readFileSync(file).equals(shipped), `${String(fn.filename)} is not the shipped zip`);
       }
@@ -280,7 +284,7 @@ function runScenario(scenario: Scenario, tarball: string, gitUrl: string, keep: 
       }
       must(outcome, 'synth (archive-provider)');
       const stack = readStack(outdir, 'two-instances');
-      assert(Object.keys(stack.data?.archive_file ?? {}).length === 2, 'expected two archive_file data sources');
+      assert(Object.keys(stack.data?.archive_file ?? {}).length === 4, 'expected four archive_file data sources (two functions per instance)');
       assert(Array.isArray(stack.provider?.archive), 'expected an archive provider');
       const text = normalized(stack);
       const reference = references.get('archive-provider');

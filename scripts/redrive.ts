@@ -1,6 +1,7 @@
 /**
  * npm run redrive -- --state-machine-arn ARN --output-location s3://bucket/prefix/ --function-name NAME
- *                    [--queue-url URL] [--unrecorded-since ISO-8601] [--max N] [--dry-run]
+ *                    [--cancellation-state-machine-arn ARN] [--queue-url URL] [--unrecorded-since ISO-8601] [--max N]
+ *                    [--dry-run]
  *
  * Re-derives (from Step Functions and Athena) and re-delivers undeliverable callbacks through the deployed callbacker,
  * with the credentials of the standard AWS environment. Sources: the dead-letter queue (--queue-url) and/or the
@@ -17,7 +18,9 @@ import { redrive } from '../redrive/redrive';
 
 const USAGE =
   'usage: npm run redrive -- --state-machine-arn ARN --output-location s3://bucket/prefix/ --function-name NAME ' +
-  '[--queue-url URL] [--unrecorded-since ISO-8601] [--max N] [--dry-run]';
+  '[--cancellation-state-machine-arn ARN] [--queue-url URL] [--unrecorded-since ISO-8601] [--max N] [--dry-run]';
+
+const STATE_MACHINE_ARN = /^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 
 function argument(args: readonly string[], name: string): string | undefined {
   const index = args.indexOf(name);
@@ -28,8 +31,14 @@ function argument(args: readonly string[], name: string): string | undefined {
 function problems(args: readonly string[]): string[] {
   const found: string[] = [];
   const stateMachineArn = argument(args, '--state-machine-arn');
-  if (stateMachineArn === undefined || !/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/.test(stateMachineArn)) {
+  if (stateMachineArn === undefined || !STATE_MACHINE_ARN.test(stateMachineArn)) {
     found.push(`--state-machine-arn must be a state machine ARN (terraform output state_machine_arn), got ${JSON.stringify(stateMachineArn ?? null)}`);
+  }
+  const cancellationArn = argument(args, '--cancellation-state-machine-arn');
+  if (args.includes('--cancellation-state-machine-arn') && (cancellationArn === undefined || !STATE_MACHINE_ARN.test(cancellationArn))) {
+    found.push(
+      `--cancellation-state-machine-arn must be a state machine ARN (terraform output cancellation_state_machine_arn), got ${JSON.stringify(cancellationArn ?? null)}`,
+    );
   }
   const outputLocation = argument(args, '--output-location');
   if (outputLocation === undefined || parseOutputLocation(outputLocation) === undefined) {
@@ -58,7 +67,11 @@ async function main(args: readonly string[]): Promise<number> {
   const since = argument(args, '--unrecorded-since');
   const max = argument(args, '--max');
   const report = await redrive(
-    { stateMachineArn: argument(args, '--state-machine-arn') as string, outputLocation: argument(args, '--output-location') as string },
+    {
+      stateMachineArn: argument(args, '--state-machine-arn') as string,
+      cancellationStateMachineArn: argument(args, '--cancellation-state-machine-arn'),
+      outputLocation: argument(args, '--output-location') as string,
+    },
     {
       queue: queueUrl === undefined ? undefined : new SqsDeadLetterSource(new SQSClient({}), queueUrl),
       stepFunctions: new SfnExecutionReader(new SFNClient({})),

@@ -192,7 +192,10 @@ async function serve(options: Options): Promise<void> {
   const { twin, receiver } = await startAll(options);
   const { accessKeyId, secretAccessKey } = twin.clientCredentials;
   say(`${color.bold}The twin is running.${color.reset} Press Ctrl+C to stop.`);
-  say(`  POST ${twin.stageUrl}/queries   (also ${twin.stageUrl}/invocation)`);
+  say(`  POST   ${twin.stageUrl}/queries   (also ${twin.stageUrl}/invocation)`);
+  say(`  GET    ${twin.stageUrl}/queries/{id}          status`);
+  say(`  DELETE ${twin.stageUrl}/queries/{id}          cancel`);
+  say(`  GET    ${twin.stageUrl}/queries/{id}/result   a fresh result link`);
   say(`  sign with SigV4: region ${twin.region}, service execute-api`);
   say(`    AWS_ACCESS_KEY_ID=${accessKeyId}`);
   say(`    AWS_SECRET_ACCESS_KEY=${secretAccessKey}`);
@@ -207,7 +210,9 @@ async function serve(options: Options): Promise<void> {
 ` +
       `  AWS_ENDPOINT_URL_SQS=${twin.deadLetters.endpoint} AWS_ENDPOINT_URL_SFN=${twin.awsEndpoint} AWS_ENDPOINT_URL_ATHENA=${twin.awsEndpoint} AWS_ENDPOINT_URL_LAMBDA=${twin.awsEndpoint} \\
 ` +
-      `  npm run redrive -- --state-machine-arn ${artifacts.stateMachine.arn} --output-location s3://${twin.outputLocation.bucket}/${twin.outputLocation.prefix} \\
+      `  npm run redrive -- --state-machine-arn ${artifacts.stateMachine.arn} --cancellation-state-machine-arn ${artifacts.cancellationStateMachine.arn} \\
+` +
+      `    --output-location s3://${twin.outputLocation.bucket}/${twin.outputLocation.prefix} \\
 ` +
       `    --function-name ${artifacts.callbacker.functionArn} --queue-url ${twin.deadLetters.queueUrl}`,
   );

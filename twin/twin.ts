@@ -2,14 +2,16 @@
  * The offline twin: what `cdktf synth` produced, running on local engines. One call starts everything and wires it
  * as the deployed stack is wired; `close()` stops everything.
  *
- *   client ──SigV4──▶ API Gateway (synthesized routes, model, templates) ──StartExecution──▶ state machine
- *   (synthesized ASL on aws-local-stepfunctions) ──▶ Athena (DuckDB) ──CSV──▶ S3 (s3rver)
- *                                                ──▶ Lambda (the synthesized bundle) ──STS/Secrets Manager──▶ receiver
+ *   client ──SigV4──▶ API Gateway (synthesized routes, model, validators, Lambda permissions) ──AWS_PROXY──▶
+ *   query API function (the synthesized bundle) ──Step Functions, Athena, STS──▶ the twin's services
+ *   state machines (synthesized ASL on aws-local-stepfunctions) ──▶ Athena (DuckDB) ──CSV──▶ S3 (s3rver)
+ *                                                ──▶ callbacker (the synthesized bundle) ──STS/Secrets Manager──▶ receiver
  *                                                ──▶ dead-letter queue (moto's SQS)
  *   operator ──SigV4──▶ Step Functions, Athena and Lambda read/invoke APIs (one local endpoint) and moto's SQS
  *
- * The only departures from the synthesized configuration are listed in {@link Twin.environmentOverrides}: local
- * endpoints, the receiver's port and the loopback flag the handler honours only outside a Lambda sandbox.
+ * The only departures from the synthesized configuration are listed in {@link Twin.environmentOverrides} and
+ * {@link Twin.queryApiEnvironmentOverrides}: local endpoints, the receiver's port and the loopback flag the handler
+ * honours only outside a Lambda sandbox.
  *
  * Every service keeps time on one twin clock (twin/clock/twin-clock.ts): by default a virtual, discrete-event clock,
  * so that what a run does never depends on the machine's speed or load.
@@ -31,6 +33,7 @@ import { type StaticCredentials } from './iam/sigv4-verifier';
 import { type CachedStack, loadStack } from './wiring/stack-cache';
 import { StateMachineRunner } from './step-functions/state-machine-runner';
 import { StepFunctionsApi } from './step-functions/step-functions-api';
+import type { FunctionArtifact } from './wiring/stack-artifacts';
 import { TaskHistory } from './step-functions/task-history';
 import { startAwsApiServer } from './wiring/aws-api-server';
 import { type TwinClock, VirtualClock } from './clock/twin-clock';
@@ -115,7 +118,12 @@ export interface Twin {
   readonly athena: AthenaEngine;
   readonly s3: LocalS3;
   readonly stateMachine: StateMachineRunner;
+  /** The cancellation state machine. */
+  readonly cancellationStateMachine: StateMachineRunner;
+  /** The callbacker. */
   readonly lambda: LambdaService;
+  /** The query API function, behind every route. */
+  readonly queryApi: LambdaService;
   /** The dead-letter queue, on moto: read it with an SQS client at `deadLetters.endpoint` and `deadLetters.queueUrl`. */
   readonly deadLetters: DeadLetterQueue;
   readonly api: LocalApiGateway;
@@ -126,8 +134,10 @@ export interface Twin {
   readonly awsEndpoint: string;
   /** Where query results go: the definition's OutputLocation. */
   readonly outputLocation: { readonly bucket: string; readonly prefix: string };
-  /** Variables the twin sets in the function's environment on top of the synthesized ones, with why. */
+  /** Variables the twin sets in the callbacker's environment on top of the synthesized ones, with why. */
   readonly environmentOverrides: Readonly<Record<string, { readonly value: string; readonly why: string }>>;
+  /** Variables the twin sets in the query API function's environment on top of the synthesized ones, with why. */
+  readonly queryApiEnvironmentOverrides: Readonly<Record<string, { readonly value: string; readonly why: string }>>;
   /** The query an execution started (as its Athena task recorded it), or undefined before it starts. */
   queryOf(executionArn: string): QueryExecution | undefined;
   close(): Promise<void>;
@@ -185,15 +195,18 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     });
     closers.push(() => athena.close());
 
-    // The function's own credentials, as Lambda hands them over: its execution role's session. They grant nothing
+    // Each function's own credentials, as Lambda hands them over: its execution role's session. They grant nothing
     // in S3; only the presigner role's sessions may read results.
     const functionKey = { ...newKey('ASIATWINFUNCTION'), sessionToken: randomBytes(48).toString('base64') };
-    const functionRoleArn = artifacts.callbacker.roleArn;
-    const caller = { ...functionKey, assumedRoleArn: `arn:aws:sts::${TWIN_ACCOUNT_ID}:assumed-role/${functionRoleArn.split('/').pop()}/${artifacts.callbacker.functionName}` };
+    const caller = { ...functionKey, assumedRoleArn: assumedRoleOf(artifacts.callbacker) };
+    const queryApiKey = { ...newKey('ASIATWINQUERYAPI'), sessionToken: randomBytes(48).toString('base64') };
+    const queryApiCaller = { ...queryApiKey, assumedRoleArn: assumedRoleOf(artifacts.queryApi) };
     const presignerArn = artifacts.callbacker.environment.PRESIGNER_ROLE_ARN;
     const sts = await startLocalSts({
       region: TWIN_REGION,
       caller,
+      // Both functions presign with the presigner role, whose trust policy names both roles.
+      moreCallers: [queryApiCaller],
       assumableRoles: artifacts.roles.filter((r) => r.arn === presignerArn).map((r) => ({ arn: r.arn, maxSessionDurationSeconds: r.maxSessionDurationSeconds })),
       clock,
       onSession: (session) =>
@@ -226,28 +239,6 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       ...Object.fromEntries(Object.entries(options.callbackerEnvironment ?? {}).map(([k, v]) => [k, { value: v, why: 'set by the twin user' }])),
     };
     const fn = artifacts.callbacker;
-    // What the Lambda runtime itself sets. AWS_LAMBDA_RUNTIME_API is deliberately absent: the handler reads its
-    // presence as "inside a real sandbox" and would then refuse loopback receivers.
-    // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-    const runtimeEnvironment: Record<string, string> = {
-      AWS_REGION: TWIN_REGION,
-      AWS_DEFAULT_REGION: TWIN_REGION,
-      AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
-      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
-      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: 'twin/[$LATEST]local',
-      AWS_ACCESS_KEY_ID: functionKey.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: functionKey.secretAccessKey,
-      AWS_SESSION_TOKEN: functionKey.sessionToken,
-      _HANDLER: fn.handler,
-      LAMBDA_TASK_ROOT: '/var/task',
-      LAMBDA_RUNTIME_DIR: '/var/runtime',
-      LANG: 'en_US.UTF-8',
-      TZ: ':UTC',
-    };
     const lambda = new LambdaService(
       {
         functionArn: fn.functionArn,
@@ -256,7 +247,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         codeDirectory: stack.bundleDirectory,
         timeoutSeconds: fn.timeoutSeconds,
         memorySizeMb: fn.memorySizeMb,
-        environment: { ...runtimeEnvironment, ...synthesized, ...Object.fromEntries(Object.entries(environmentOverrides).map(([k, v]) => [k, v.value])) },
+        environment: { ...runtimeEnvironment(fn, functionKey), ...synthesized, ...Object.fromEntries(Object.entries(environmentOverrides).map(([k, v]) => [k, v.value])) },
       },
       { extraCaCertificates: options.trustedCertificates, maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog, clock, random: options.random },
     );
@@ -274,31 +265,93 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     closers.push(() => deadLetters.close());
     const queries = new QueryOwnership();
     const history = new TaskHistory();
-    const stateMachine = new StateMachineRunner({
-      stateMachineArn: artifacts.stateMachine.arn,
-      roleArn: artifacts.stateMachine.roleArn,
-      definition: artifacts.stateMachine.definition,
-      taskHandlers: taskHandlersFor(definition.States, { athena, lambda, deadLetters, queries, history }),
-      clock,
-      random: options.random,
-    });
-    closers.push(() => stateMachine.abortAll());
+    const runners: StateMachineRunner[] = [];
+    const isStopped = (executionArn: string): boolean => runners.some((r) => r.isStopped(executionArn));
+    const runnerOf = (machine: typeof artifacts.stateMachine): StateMachineRunner => {
+      const states = (JSON.parse(machine.definition) as { States: Record<string, { Type: string; Resource?: string }> }).States;
+      const runner = new StateMachineRunner({
+        stateMachineArn: machine.arn,
+        roleArn: machine.roleArn,
+        definition: machine.definition,
+        taskHandlers: taskHandlersFor(states, { athena, lambda, deadLetters, queries, history, isStopped }),
+        clock,
+        random: options.random,
+      });
+      // Step Functions stops the query a `.sync` task runs when its execution is stopped.
+      runner.onExecutionStop((record) => {
+        const id = queries.queryOf(record.executionArn);
+        if (id !== undefined) athena.stopQueryExecution(id);
+      });
+      runners.push(runner);
+      closers.push(() => runner.abortAll());
+      return runner;
+    };
+    const stateMachine = runnerOf(artifacts.stateMachine);
+    const cancellationStateMachine = runnerOf(artifacts.cancellationStateMachine);
+    const stepFunctions = new StepFunctionsApi(runners, history, { region: TWIN_REGION });
 
     const awsApi = await startAwsApiServer({
       region: TWIN_REGION,
       callers: [TWIN_CLIENT_CREDENTIALS],
-      stepFunctions: new StepFunctionsApi(stateMachine, history, { stateMachineArn: artifacts.stateMachine.arn, roleArn: artifacts.stateMachine.roleArn, region: TWIN_REGION }),
+      stepFunctions,
       athena,
       lambda,
+      operations: ['states:DescribeExecution', 'states:ListExecutions', 'states:GetExecutionHistory', 'athena:GetQueryExecution', 'lambda:Invoke'],
     });
     closers.push(() => awsApi.close());
+
+    // The endpoint the query API function calls, on the twin clock (its SDK signs with twin time). IAM is proven by
+    // the policy simulation (__tests__/security/iam-simulation.test.ts); this endpoint serves what the role is granted.
+    const functionApi = await startAwsApiServer({
+      region: TWIN_REGION,
+      callers: [queryApiKey],
+      stepFunctions,
+      athena,
+      operations: [
+        'states:StartExecution',
+        'states:StopExecution',
+        'states:DescribeExecution',
+        'states:GetExecutionHistory',
+        'athena:GetQueryExecution',
+        'athena:StopQueryExecution',
+      ],
+      clock,
+    });
+    closers.push(() => functionApi.close());
+
+    const queryApiFunction = artifacts.queryApi;
+    const queryApiEnvironmentOverrides: Record<string, { value: string; why: string }> = {
+      AWS_ENDPOINT_URL_SFN: { value: functionApi.endpoint, why: 'the twin\'s Step Functions' },
+      AWS_ENDPOINT_URL_ATHENA: { value: functionApi.endpoint, why: 'the twin\'s Athena' },
+      AWS_ENDPOINT_URL_S3: { value: s3.endpoint, why: 'the local S3 (result links)' },
+      AWS_ENDPOINT_URL_STS: { value: sts.endpoint, why: 'the local STS (the presigner role)' },
+      AWS_CONFIG_FILE: environmentOverrides.AWS_CONFIG_FILE,
+      AWS_SHARED_CREDENTIALS_FILE: environmentOverrides.AWS_SHARED_CREDENTIALS_FILE,
+    };
+    const queryApi = new LambdaService(
+      {
+        functionArn: queryApiFunction.functionArn,
+        functionName: queryApiFunction.functionName,
+        handler: queryApiFunction.handler,
+        codeDirectory: stack.queryApiBundleDirectory,
+        timeoutSeconds: queryApiFunction.timeoutSeconds,
+        memorySizeMb: queryApiFunction.memorySizeMb,
+        environment: {
+          ...runtimeEnvironment(queryApiFunction, queryApiKey),
+          ...queryApiFunction.environment,
+          ...Object.fromEntries(Object.entries(queryApiEnvironmentOverrides).map(([k, v]) => [k, v.value])),
+        },
+      },
+      { maxSandboxes: options.lambdaSandboxes, onLog: options.onLambdaLog, clock, random: options.random },
+    );
 
     const api = await startApiGateway({
       api: artifacts.api,
       region: TWIN_REGION,
       accountId: TWIN_ACCOUNT_ID,
       callers: [TWIN_CLIENT_CREDENTIALS],
-      stepFunctions: stateMachine,
+      functions: [queryApi],
+      lambdaPermissions: artifacts.lambdaPermissions,
       throttling: options.apiThrottling,
       clock,
     });
@@ -314,12 +367,15 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       athena,
       s3,
       stateMachine,
+      cancellationStateMachine,
       lambda,
+      queryApi,
       deadLetters,
       api,
       awsEndpoint: awsApi.endpoint,
       outputLocation,
       environmentOverrides,
+      queryApiEnvironmentOverrides,
       queryOf: (executionArn) => {
         const id = queries.queryOf(executionArn);
         return id === undefined ? undefined : athena.getQueryExecution(id).QueryExecution;
@@ -330,4 +386,36 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     await close();
     throw error;
   }
+}
+
+/** The ARN of a function's execution role session, as STS names the caller. */
+function assumedRoleOf(fn: FunctionArtifact): string {
+  return `arn:aws:sts::${TWIN_ACCOUNT_ID}:assumed-role/${fn.roleArn.split('/').pop()}/${fn.functionName}`;
+}
+
+/**
+ * What the Lambda runtime itself sets in a function's environment. AWS_LAMBDA_RUNTIME_API is deliberately absent: the
+ * callbacker reads its presence as "inside a real sandbox" and would then refuse loopback receivers.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ */
+function runtimeEnvironment(fn: FunctionArtifact, key: Required<StaticCredentials>): Record<string, string> {
+  return {
+    AWS_REGION: TWIN_REGION,
+    AWS_DEFAULT_REGION: TWIN_REGION,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: 'twin/[$LATEST]local',
+    AWS_ACCESS_KEY_ID: key.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
+    AWS_SESSION_TOKEN: key.sessionToken,
+    _HANDLER: fn.handler,
+    LAMBDA_TASK_ROOT: '/var/task',
+    LAMBDA_RUNTIME_DIR: '/var/runtime',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+  };
 }

@@ -2,7 +2,9 @@ import {
   type AslPayload,
   type AslState,
   type AslTaskState,
+  buildCancellationDefinition,
   buildQueryDefinition,
+  CANCELLED_BEFORE_START_REASON,
   DEAD_LETTER_WRITE_FAILED_ERROR,
   DEFAULT_ATHENA_ERROR_RETRY,
   DEFAULT_ATHENA_THROTTLE_RETRY,
@@ -10,6 +12,7 @@ import {
   integrationArn,
   LAMBDA_SERVICE_ERRORS,
   MAX_DEAD_LETTER_RECORD_BYTES,
+  QUERY_EXECUTION_FIELDS_KEPT,
   type QueryDefinitionOptions,
   RETRY_AFTER_ERROR,
   STATE_NAMES,
@@ -30,22 +33,33 @@ const options: QueryDefinitionOptions = {
   callbackRetry: DEFAULT_CALLBACK_RETRY,
 };
 
-function task(definition: ReturnType<typeof buildQueryDefinition>, name: string): AslTaskState {
+function task(definition: { States: Readonly<Record<string, AslState>> }, name: string): AslTaskState {
   const state = definition.States[name];
   if (state.Type !== 'Task') throw new Error(`${name} is not a Task`);
   return state;
 }
 
 describe('buildQueryDefinition', () => {
-  it('starts the query with the partition-aware athena .sync integration', () => {
+  it('chooses the start state by whether the caller gave ExecutionParameters', () => {
     // WHEN
     const definition = buildQueryDefinition(options);
     // THEN
-    expect(definition.StartAt).toBe(STATE_NAMES.startQuery);
-    expect(task(definition, STATE_NAMES.startQuery).Resource).toBe('arn:aws-cn:states:::athena:startQueryExecution.sync');
+    expect(definition.StartAt).toBe(STATE_NAMES.hasExecutionParameters);
+    expect(definition.States[STATE_NAMES.hasExecutionParameters]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.ExecutionParameters', IsPresent: true, Next: STATE_NAMES.startParameterizedQuery }],
+      Default: STATE_NAMES.startQuery,
+    });
   });
 
-  it('passes the query, workgroup, output location and an execution-derived client request token', () => {
+  it.each([STATE_NAMES.startQuery, STATE_NAMES.startParameterizedQuery])('%s starts the query with the partition-aware athena .sync integration', (name) => {
+    // WHEN
+    const definition = buildQueryDefinition(options);
+    // THEN
+    expect(task(definition, name).Resource).toBe('arn:aws-cn:states:::athena:startQueryExecution.sync');
+  });
+
+  it('passes the query, workgroup, output location, result reuse and an execution-derived client request token', () => {
     // WHEN
     const { Parameters } = task(buildQueryDefinition(options), STATE_NAMES.startQuery);
     // THEN
@@ -54,7 +68,18 @@ describe('buildQueryDefinition', () => {
       WorkGroup: 'analytics',
       'ClientRequestToken.$': "States.Hash($$.Execution.Id, 'SHA-256')",
       ResultConfiguration: { OutputLocation: 's3://results/athena/' },
+      'ResultReuseConfiguration.$': '$.ResultReuseConfiguration',
     });
+  });
+
+  it("passes the caller's ExecutionParameters in StartParameterizedQuery only, with the same retries, catch and selector", () => {
+    // WHEN
+    const definition = buildQueryDefinition(options);
+    const plain = task(definition, STATE_NAMES.startQuery);
+    const parameterized = task(definition, STATE_NAMES.startParameterizedQuery);
+    // THEN
+    expect(parameterized.Parameters).toEqual({ ...(plain.Parameters as AslPayload), 'ExecutionParameters.$': '$.ExecutionParameters' });
+    expect({ ...parameterized, Parameters: undefined, Comment: undefined }).toEqual({ ...plain, Parameters: undefined, Comment: undefined });
   });
 
   it('adds the default database and SSE_KMS encryption only when given', () => {
@@ -158,12 +183,29 @@ describe('buildQueryDefinition', () => {
     expect(States[STATE_NAMES.waitRetryAfter]).toMatchObject({ Type: 'Wait', SecondsPath: '$.RetryAfter.Requested.RetryAfterSeconds', Next: STATE_NAMES.deliverCallback });
   });
 
-  it('starts the Retry-After count in the states that lead to DeliverCallback, so a successful query stays at two transitions', () => {
+  it('keeps only the QueryExecution fields later states read, never the query text, and starts the Retry-After count', () => {
     // WHEN
     const definition = buildQueryDefinition(options);
     // THEN
-    expect(task(definition, STATE_NAMES.startQuery).ResultSelector).toEqual({ QueryOutcome: { 'QueryExecution.$': '$.QueryExecution' }, RetryAfter: { Waits: 0 } });
-    expect(TRANSITIONS_PER_SUCCESSFUL_QUERY).toBe(2);
+    expect(task(definition, STATE_NAMES.startQuery).ResultSelector).toEqual({
+      QueryOutcome: {
+        QueryExecution: {
+          'QueryExecutionId.$': '$.QueryExecution.QueryExecutionId',
+          'Status.$': '$.QueryExecution.Status',
+          'Statistics.$': '$.QueryExecution.Statistics',
+          'ResultConfiguration.$': '$.QueryExecution.ResultConfiguration',
+          'WorkGroup.$': '$.QueryExecution.WorkGroup',
+          'EngineVersion.$': '$.QueryExecution.EngineVersion',
+        },
+      },
+      RetryAfter: { Waits: 0 },
+    });
+    expect(QUERY_EXECUTION_FIELDS_KEPT).not.toContain('Query');
+    expect(QUERY_EXECUTION_FIELDS_KEPT).not.toContain('ExecutionParameters');
+  });
+
+  it('costs three transitions per successful query: the Choice, the start and the delivery', () => {
+    expect(TRANSITIONS_PER_SUCCESSFUL_QUERY).toBe(3);
   });
 
   it.each([
@@ -224,7 +266,7 @@ describe('buildQueryDefinition', () => {
     expect(MAX_DEAD_LETTER_RECORD_BYTES).toBeLessThan(256 * 1024);
   });
 
-  it('does not poll: the only Wait is reached from a CallbackRetryAfterError, the only Choice bounds it', () => {
+  it('does not poll: the only Wait is reached from a CallbackRetryAfterError, the only other Choice bounds it', () => {
     // WHEN
     const { States } = buildQueryDefinition(options);
     const next = (state: AslState): string[] =>
@@ -232,7 +274,7 @@ describe('buildQueryDefinition', () => {
     const into = (target: string) => Object.entries(States).filter(([, state]) => next(state).includes(target) || (state.Type === 'Task' && (state.Catch ?? []).some((c) => c.Next === target)));
     // THEN
     expect(Object.entries(States).filter(([, s]) => s.Type === 'Wait').map(([n]) => n)).toEqual([STATE_NAMES.waitRetryAfter]);
-    expect(Object.entries(States).filter(([, s]) => s.Type === 'Choice').map(([n]) => n)).toEqual([STATE_NAMES.retryAfterBudgetLeft]);
+    expect(Object.entries(States).filter(([, s]) => s.Type === 'Choice').map(([n]) => n)).toEqual([STATE_NAMES.hasExecutionParameters, STATE_NAMES.retryAfterBudgetLeft]);
     expect(into(STATE_NAMES.readRetryAfter).map(([n]) => n)).toEqual([STATE_NAMES.deliverCallback]);
   });
 
@@ -256,6 +298,63 @@ describe('buildQueryDefinition', () => {
     // THEN
     expect(Math.round(longest / 60)).toBe(58);
     expect(Math.round(longest / 2 / 60)).toBe(29);
+  });
+});
+
+describe('buildCancellationDefinition', () => {
+  const cancellation = buildCancellationDefinition(options);
+
+  it('builds the CANCELLED outcome, completed when the cancellation started, then delivers it', () => {
+    // THEN
+    expect(cancellation.StartAt).toBe(STATE_NAMES.buildCancelledOutcome);
+    expect(cancellation.States[STATE_NAMES.buildCancelledOutcome]).toMatchObject({
+      Type: 'Pass',
+      Parameters: {
+        QueryOutcome: { QueryExecution: { Status: { State: 'CANCELLED', StateChangeReason: CANCELLED_BEFORE_START_REASON, 'CompletionDateTime.$': '$$.Execution.StartTime' } } },
+        RetryAfter: { Waits: 0 },
+      },
+      Next: STATE_NAMES.deliverCallback,
+    });
+  });
+
+  it('delivers as the stopped execution: its ARN, start time and callback URL come from the input', () => {
+    // THEN
+    expect(task(cancellation, STATE_NAMES.deliverCallback).Parameters).toEqual({
+      FunctionName: options.callbackerFunctionArn,
+      Payload: {
+        'ExecutionArn.$': '$$.Execution.Input.ExecutionArn',
+        'ExecutionStartTime.$': '$$.Execution.Input.ExecutionStartTime',
+        'CallbackUrl.$': '$$.Execution.Input.CallbackUrl',
+        'QueryOutcome.$': '$.QueryOutcome',
+      },
+    });
+  });
+
+  it('shares every delivery, retry and dead-letter state with the query machine, the record naming its own execution', () => {
+    // GIVEN
+    const query = buildQueryDefinition(options);
+    const shared = Object.keys(cancellation.States).filter((name) => name !== STATE_NAMES.buildCancelledOutcome && name !== STATE_NAMES.deliverCallback);
+    // THEN
+    expect(shared.sort()).toEqual(
+      [
+        STATE_NAMES.readRetryAfter,
+        STATE_NAMES.retryAfterBudgetLeft,
+        STATE_NAMES.parseRetryAfter,
+        STATE_NAMES.waitRetryAfter,
+        STATE_NAMES.retriesExhausted,
+        STATE_NAMES.deliveryRejected,
+        STATE_NAMES.recordDeadLetter,
+        STATE_NAMES.deliveryFailed,
+        STATE_NAMES.renderUnrecordedDelivery,
+        STATE_NAMES.deadLetterWriteFailed,
+      ].sort(),
+    );
+    for (const name of shared) expect(cancellation.States[name]).toEqual(query.States[name]);
+    expect({ ...task(cancellation, STATE_NAMES.deliverCallback), Parameters: undefined }).toEqual({ ...task(query, STATE_NAMES.deliverCallback), Parameters: undefined });
+  });
+
+  it('reads no query and touches no Athena', () => {
+    expect(JSON.stringify(cancellation)).not.toMatch(/athena|\$\.Query"/);
   });
 });
 

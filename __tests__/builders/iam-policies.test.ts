@@ -1,10 +1,11 @@
 import {
-  apiPolicy,
   callbackerPolicy,
+  cancellationStateMachinePolicy,
   deadLetterQueuePolicy,
   type IamPolicyDocument,
   type IamStatement,
   presignerPolicy,
+  queryApiPolicy,
   redrivePolicy,
   REQUIRED_WILDCARDS,
   roleTrustPolicy,
@@ -154,11 +155,68 @@ describe('presignerPolicy', () => {
   });
 });
 
-describe('apiPolicy', () => {
-  it('starts executions of this state machine only (the seed granted states:* on *)', () => {
-    expect(apiPolicy('arn:aws:states:us-east-1:123456789012:stateMachine:q').Statement).toEqual([
-      { Sid: 'StartQueryExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: ['arn:aws:states:us-east-1:123456789012:stateMachine:q'] },
+describe('queryApiPolicy', () => {
+  const policy = queryApiPolicy({
+    arns,
+    stateMachineArn: 'arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x-queries',
+    stateMachineName: 'x-queries',
+    cancellationStateMachineArn: 'arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x-cancellations',
+    cancellationStateMachineName: 'x-cancellations',
+    workGroup: 'analytics',
+    presignerRoleArn: 'arn:aws-us-gov:iam::123456789012:role/x-presigner',
+    logGroupArn: 'arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:/aws/lambda/x-query-api',
+  });
+
+  it("starts, reads and stops this deployment's executions, reads and stops its queries, presigns, and writes its logs", () => {
+    // THEN
+    expect(statementsOf(policy).map((st) => [st.Sid, st.Action, st.Resource])).toEqual([
+      ['StartQueryExecutions', ['states:StartExecution'], ['arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x-queries']],
+      [
+        'ReadAndStopQueryExecutions',
+        ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+        ['arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:x-queries:*'],
+      ],
+      ['StartCancellations', ['states:StartExecution'], ['arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x-cancellations']],
+      ['ReadCancellations', ['states:DescribeExecution', 'states:GetExecutionHistory'], ['arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:x-cancellations:*']],
+      ['ReadAndStopQueries', ['athena:GetQueryExecution', 'athena:StopQueryExecution'], ['arn:aws-us-gov:athena:us-gov-west-1:123456789012:workgroup/analytics']],
+      ['AssumePresignerRole', ['sts:AssumeRole'], ['arn:aws-us-gov:iam::123456789012:role/x-presigner']],
+      ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], ['arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:/aws/lambda/x-query-api:*']],
+      ['WriteTraces', REQUIRED_WILDCARDS.lambdaTracing.actions, ['*']],
     ]);
+  });
+
+  it('can neither start a query nor read a result itself', () => {
+    // THEN
+    const actions = statementsOf(policy).flatMap((st) => st.Action);
+    expect(actions).not.toContain('athena:StartQueryExecution');
+    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+});
+
+describe('cancellationStateMachinePolicy', () => {
+  it('invokes the callbacker and records dead letters, and nothing of Athena, Glue or S3', () => {
+    // WHEN
+    const policy = cancellationStateMachinePolicy({ arns, callbackerFunctionArn: smOptions.callbackerFunctionArn, deadLetterQueueArn: smOptions.deadLetterQueueArn });
+    // THEN
+    expect(statementsOf(policy).map((st) => [st.Sid, st.Action, st.Resource])).toEqual([
+      ['InvokeCallbacker', ['lambda:InvokeFunction'], [smOptions.callbackerFunctionArn]],
+      ['RecordUndeliveredCallbacks', ['sqs:SendMessage'], [smOptions.deadLetterQueueArn]],
+      ['DeliverLogs', REQUIRED_WILDCARDS.logDelivery.actions, ['*']],
+      ['WriteTraces', REQUIRED_WILDCARDS.stateMachineTracing.actions, ['*']],
+    ]);
+  });
+
+  it('encrypts dead letters with the queue key through SQS only when one is given', () => {
+    // WHEN
+    const policy = cancellationStateMachinePolicy({ arns, callbackerFunctionArn: 'f', deadLetterQueueArn: 'q', deadLetterQueueKmsKeyArn: 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k' });
+    // THEN
+    expect(statementsOf(policy).find((st) => st.Sid === 'EncryptDeadLetters')).toEqual({
+      Sid: 'EncryptDeadLetters',
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: ['arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k'],
+      Condition: { StringEquals: { 'kms:ViaService': 'sqs.us-gov-west-1.amazonaws.com' } },
+    });
   });
 });
 
@@ -182,26 +240,32 @@ describe('trust policies', () => {
     expect(serviceTrustPolicy({ service: 'lambda.amazonaws.com' }).Statement[0]).not.toHaveProperty('Condition');
   });
 
-  it('let exactly one role assume the presigner', () => {
-    expect(roleTrustPolicy('arn:aws:iam::123456789012:role/cb').Statement).toEqual([
-      { Sid: 'TrustCallbacker', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/cb' }, Action: ['sts:AssumeRole'] },
+  it('let exactly the given roles assume the presigner, in one statement', () => {
+    expect(roleTrustPolicy(['arn:aws:iam::123456789012:role/cb', 'arn:aws:iam::123456789012:role/api']).Statement).toEqual([
+      {
+        Sid: 'TrustPresigningFunctions',
+        Effect: 'Allow',
+        Principal: { AWS: ['arn:aws:iam::123456789012:role/cb', 'arn:aws:iam::123456789012:role/api'] },
+        Action: ['sts:AssumeRole'],
+      },
     ]);
   });
 });
 
 describe('deadLetterQueuePolicy', () => {
-  it('denies sqs:SendMessage to every principal but the sender role, and grants nothing', () => {
+  it('denies sqs:SendMessage to every principal but the sender roles, and grants nothing', () => {
     // WHEN
-    const policy = deadLetterQueuePolicy({ queueArn: smOptions.deadLetterQueueArn, senderRoleArn: 'arn:aws-us-gov:iam::123456789012:role/x-sm' });
+    const senders = ['arn:aws-us-gov:iam::123456789012:role/x-sm', 'arn:aws-us-gov:iam::123456789012:role/x-cancel'];
+    const policy = deadLetterQueuePolicy({ queueArn: smOptions.deadLetterQueueArn, senderRoleArns: senders });
     // THEN
     expect(policy.Statement).toEqual([
       {
-        Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+        Sid: 'OnlyTheStateMachinesRecordDeadLetters',
         Effect: 'Deny',
         Principal: '*',
         Action: ['sqs:SendMessage'],
         Resource: [smOptions.deadLetterQueueArn],
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws-us-gov:iam::123456789012:role/x-sm' } },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': senders } },
       },
     ]);
   });
@@ -227,6 +291,17 @@ describe('redrivePolicy', () => {
       [['athena:GetQueryExecution'], ['arn:aws-us-gov:athena:us-gov-west-1:123456789012:workgroup/analytics']],
       [['sqs:ReceiveMessage', 'sqs:DeleteMessage'], [smOptions.deadLetterQueueArn]],
       [['lambda:InvokeFunction'], [smOptions.callbackerFunctionArn]],
+    ]);
+  });
+
+  it('lists, reads and describes the executions of the cancellation machine too, when given', () => {
+    // WHEN
+    const policy = redrivePolicy({ ...options, cancellationStateMachine: { arn: 'arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x-cancellations', name: 'x-cancellations' } });
+    // THEN
+    expect(statement(policy, 'ListFailedExecutions').Resource).toEqual([options.stateMachineArn, 'arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x-cancellations']);
+    expect(statement(policy, 'ReadExecutions').Resource).toEqual([
+      'arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:x-queries:*',
+      'arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:x-cancellations:*',
     ]);
   });
 

@@ -6,6 +6,7 @@ import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
@@ -64,11 +65,15 @@ describe('AsyncAthenaQuery: callbacker', () => {
     expect(env.WEBHOOK_SECRET_ARN).toMatch(/^\$\{aws_secretsmanager_secret\.Svc_SigningSecret_\w+\.arn\}$/);
   });
 
-  it('has a role trusted by lambda.amazonaws.com and a presigner role trusted by that role only', () => {
+  it('has a role trusted by lambda.amazonaws.com and a presigner role trusted by that role and the query API role only', () => {
     const callbackerTrust = JSON.parse(resourceNamed(defaults, 'aws_iam_role', 'Callbacker_Role').assume_role_policy as string);
     const presignerTrust = JSON.parse(resourceNamed(defaults, 'aws_iam_role', 'PresignerRole').assume_role_policy as string);
     expect(callbackerTrust.Statement).toEqual([expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' }, Action: ['sts:AssumeRole'] })]);
-    expect(presignerTrust.Statement).toEqual([expect.objectContaining({ Principal: { AWS: expect.stringMatching(/^\$\{aws_iam_role\.Svc_Callbacker_Role_\w+\.arn\}$/) } })]);
+    expect(presignerTrust.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { AWS: [expect.stringMatching(/^\$\{aws_iam_role\.Svc_Callbacker_Role_\w+\.arn\}$/), expect.stringMatching(/^\$\{aws_iam_role\.Svc_QueryApi_Role_\w+\.arn\}$/)] },
+      }),
+    ]);
     expect(defaults.text).toHaveResourceWithProperties(IamRole, { name: expect.stringMatching(/^orders-presigner-\$\{data\.aws_region\.\w+\.region\}$/), max_session_duration: 3600 });
   });
 });
@@ -84,10 +89,15 @@ describe('AsyncAthenaQuery: state machine', () => {
     expect(defaults.text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/vendedlogs/states/orders-queries', retention_in_days: 30 });
   });
 
-  it('runs the query with .sync on the workgroup and output location given', () => {
+  it('runs the query with .sync on the workgroup and output location given, with or without execution parameters', () => {
     const definition = JSON.parse(resourceNamed(defaults, 'aws_sfn_state_machine', 'Queries').definition as string);
-    expect(definition.States.StartQuery.Resource).toMatch(/^arn:\$\{data\.aws_partition\.Svc_Context_Partition_\w+\.partition\}:states:::athena:startQueryExecution\.sync$/);
-    expect(definition.States.StartQuery.Parameters).toMatchObject({ WorkGroup: 'analytics', ResultConfiguration: { OutputLocation: 's3://results-bucket/athena/' } });
+    expect(definition.StartAt).toBe('HasExecutionParameters');
+    for (const state of ['StartQuery', 'StartParameterizedQuery']) {
+      expect(definition.States[state].Resource).toMatch(/^arn:\$\{data\.aws_partition\.Svc_Context_Partition_\w+\.partition\}:states:::athena:startQueryExecution\.sync$/);
+      expect(definition.States[state].Parameters).toMatchObject({ WorkGroup: 'analytics', ResultConfiguration: { OutputLocation: 's3://results-bucket/athena/' } });
+    }
+    expect(definition.States.StartParameterizedQuery.Parameters['ExecutionParameters.$']).toBe('$.ExecutionParameters');
+    expect(definition.States.StartQuery.Parameters['ExecutionParameters.$']).toBeUndefined();
     expect(definition.States.DeliverCallback.Parameters.FunctionName).toMatch(/^\$\{aws_lambda_function\.Svc_Callbacker_Function_\w+\.arn\}$/);
   });
 
@@ -99,34 +109,109 @@ describe('AsyncAthenaQuery: state machine', () => {
   });
 });
 
+describe('AsyncAthenaQuery: cancellation state machine', () => {
+  it('is a STANDARD state machine that builds the CANCELLED outcome and delivers it through the callbacker', () => {
+    // GIVEN
+    const machine = resourceNamed(defaults, 'aws_sfn_state_machine', 'Cancellations');
+    const definition = JSON.parse(machine.definition as string);
+    // THEN
+    expect(machine).toMatchObject({ name: 'orders-cancellations', type: 'STANDARD', tracing_configuration: { enabled: true } });
+    expect(definition.StartAt).toBe('BuildCancelledOutcome');
+    expect(definition.States.DeliverCallback.Parameters.Payload).toMatchObject({ 'ExecutionArn.$': '$$.Execution.Input.ExecutionArn', 'CallbackUrl.$': '$$.Execution.Input.CallbackUrl' });
+    expect(Object.keys(definition.States).filter((name) => definition.States[name].Resource?.includes(':athena:'))).toEqual([]);
+  });
+
+  it('has its own role, trusted by states.amazonaws.com for this state machine only', () => {
+    const trust = JSON.parse(resourceNamed(defaults, 'aws_iam_role', 'Cancellations_Role').assume_role_policy as string);
+    expect(trust.Statement[0].Principal).toEqual({ Service: 'states.amazonaws.com' });
+    expect(trust.Statement[0].Condition.ArnLike['aws:SourceArn']).toMatch(/:stateMachine:orders-cancellations$/);
+    expect(defaults.text).toHaveResourceWithProperties(IamRole, { name: expect.stringMatching(/^orders-cancel-\$\{data\.aws_region\.\w+\.region\}$/) });
+  });
+});
+
+describe('AsyncAthenaQuery: query API function', () => {
+  it('runs the shipped query API bundle on nodejs22.x, arm64, with tracing, JSON logs and a timeout under API Gateway\'s', () => {
+    expect(defaults.text).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'orders-query-api',
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      memory_size: 256,
+      timeout: 28,
+      tracing_config: { mode: 'Active' },
+    });
+    const fn = resourceNamed(defaults, 'aws_lambda_function', 'QueryApi');
+    expect(fn.filename).toMatch(/^\$\{path\.module\}\/assets\/Svc_QueryApi_Package_\w+\/[0-9A-F]{32}\/query-api\.zip$/);
+    expect(fn.source_code_hash).toBe(`\${filebase64sha256("${fn.filename}")}`);
+  });
+
+  it('knows the two state machines, the output location and how to presign, and nothing secret', () => {
+    const env = (resourceNamed(defaults, 'aws_lambda_function', 'QueryApi').environment as { variables: Record<string, string> }).variables;
+    expect(Object.keys(env).sort()).toEqual(['CANCELLATION_STATE_MACHINE_ARN', 'OUTPUT_LOCATION', 'PRESIGNER_ROLE_ARN', 'PRESIGN_EXPIRY_SECONDS', 'STATE_MACHINE_ARN']);
+    expect(env).toMatchObject({ OUTPUT_LOCATION: 's3://results-bucket/athena/', PRESIGN_EXPIRY_SECONDS: '3600' });
+    expect(env.STATE_MACHINE_ARN).toMatch(/^\$\{aws_sfn_state_machine\.Svc_Queries_StateMachine_\w+\.arn\}$/);
+    expect(env.CANCELLATION_STATE_MACHINE_ARN).toMatch(/^\$\{aws_sfn_state_machine\.Svc_Cancellations_StateMachine_\w+\.arn\}$/);
+  });
+
+  it('takes its memory and reserved concurrency from the props', () => {
+    const s = synthesize((scope) => new AsyncAthenaQuery(scope, 'Svc', { ...props, queryApiMemoryMb: 1024, queryApiReservedConcurrency: 20 }));
+    expect(s.text).toHaveResourceWithProperties(LambdaFunction, { function_name: 'orders-query-api', memory_size: 1024, reserved_concurrent_executions: 20 });
+  });
+});
+
 describe('AsyncAthenaQuery: REST API', () => {
   it('is regional', () => {
     expect(defaults.text).toHaveResourceWithProperties(ApiGatewayRestApi, { name: 'orders-api', endpoint_configuration: { types: ['REGIONAL'] } });
   });
 
-  it('requires AWS_IAM and a validated body on both POST routes', () => {
+  it('requires AWS_IAM on every route, a validated body on both POST routes and the query id on the others', () => {
     const methods = Object.values(resourcesOf(defaults, 'aws_api_gateway_method'));
-    expect(methods).toHaveLength(2);
+    expect(methods.map((m) => m.http_method).sort()).toEqual(['DELETE', 'GET', 'GET', 'POST', 'POST']);
     for (const method of methods) {
-      expect(method).toMatchObject({ http_method: 'POST', authorization: 'AWS_IAM', request_models: { 'application/json': expect.any(String) } });
-      expect(method.request_validator_id).toMatch(/aws_api_gateway_request_validator/);
+      expect(method).toMatchObject({ authorization: 'AWS_IAM', request_validator_id: expect.stringMatching(/aws_api_gateway_request_validator/) });
+      if (method.http_method === 'POST') {
+        expect(method).toMatchObject({ request_models: { 'application/json': expect.any(String) }, request_parameters: { 'method.request.header.Idempotency-Key': false } });
+      } else {
+        expect(method).toMatchObject({ request_parameters: { 'method.request.path.id': true } });
+      }
     }
     expect(defaults.text).toHaveResourceWithProperties(ApiGatewayMethod, { authorization: 'AWS_IAM' });
   });
 
-  it('serves /queries and the seed path /invocation', () => {
+  it('serves /queries, the seed path /invocation, /queries/{id} and /queries/{id}/result', () => {
     const paths = Object.values(resourcesOf(defaults, 'aws_api_gateway_resource')).map((r) => r.path_part).sort();
-    expect(paths).toEqual(['invocation', 'queries']);
+    expect(paths).toEqual(['invocation', 'queries', 'result', '{id}']);
   });
 
-  it('integrates with states:action/StartExecution through the API role, rejecting other content types', () => {
-    expect(defaults.text).toHaveResourceWithProperties(ApiGatewayIntegration, {
-      type: 'AWS',
-      integration_http_method: 'POST',
-      uri: expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:apigateway:\$\{data\.aws_region\.\w+\.region\}:states:action\/StartExecution$/),
-      credentials: expect.stringMatching(/^\$\{aws_iam_role\.Svc_Api_Role_\w+\.arn\}$/),
-      passthrough_behavior: 'NEVER',
-    });
+  it('sends every route to the query API function through a Lambda proxy integration', () => {
+    const integrations = Object.values(resourcesOf(defaults, 'aws_api_gateway_integration'));
+    expect(integrations).toHaveLength(5);
+    for (const integration of integrations) {
+      expect(integration).toMatchObject({
+        type: 'AWS_PROXY',
+        integration_http_method: 'POST',
+        uri: expect.stringMatching(/^\$\{aws_lambda_function\.Svc_QueryApi_Function_\w+\.invoke_arn\}$/),
+      });
+      expect(integration.credentials).toBeUndefined();
+    }
+    expect(defaults.text).toHaveResourceWithProperties(ApiGatewayIntegration, { type: 'AWS_PROXY' });
+  });
+
+  it('lets API Gateway invoke the function from this API\'s routes only, one permission each', () => {
+    // GIVEN
+    const permissions = Object.values(resourcesOf(defaults, 'aws_lambda_permission'));
+    // THEN
+    expect(permissions.map((p) => String(p.source_arn).replace(/^\$\{aws_api_gateway_rest_api\.Svc_Api_RestApi_\w+\.execution_arn\}/, '<api>')).sort()).toEqual([
+      '<api>/*/DELETE/queries/*',
+      '<api>/*/GET/queries/*',
+      '<api>/*/GET/queries/*/result',
+      '<api>/*/POST/invocation',
+      '<api>/*/POST/queries',
+    ]);
+    for (const permission of permissions) {
+      expect(permission).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com', function_name: expect.stringMatching(/Svc_QueryApi_Function_\w+\.function_name\}$/) });
+    }
+    expect(defaults.text).toHaveResourceWithProperties(LambdaPermission, { principal: 'apigateway.amazonaws.com' });
   });
 
   it("serves the 'live' stage with JSON access logs and tracing, throttled, without data trace", () => {
@@ -151,8 +236,7 @@ describe('AsyncAthenaQuery: REST API', () => {
       'aws_api_gateway_resource',
       'aws_api_gateway_method',
       'aws_api_gateway_integration',
-      'aws_api_gateway_method_response',
-      'aws_api_gateway_integration_response',
+      'aws_lambda_permission',
     ];
     const parts = partTypes.flatMap((type) => Object.entries(resourcesOf(defaults, type)).map(([name, config]) => ({ address: `${type}.${name}`, config })));
     // WHEN
@@ -184,16 +268,19 @@ describe('AsyncAthenaQuery: dead-letter queue and signing secret', () => {
     expect(defaults.text).toHaveResourceWithProperties(SqsQueue, { name: 'orders-callback-dlq', message_retention_seconds: 1209600, sqs_managed_sse_enabled: true });
   });
 
-  it('attaches a queue policy that denies sqs:SendMessage to all but the state machine role', () => {
+  it("attaches a queue policy that denies sqs:SendMessage to all but the two state machines' roles", () => {
     // GIVEN
     const [policy] = Object.values(resourcesOf(defaults, 'aws_sqs_queue_policy'));
     const [queueName] = Object.keys(resourcesOf(defaults, 'aws_sqs_queue'));
-    const [roleName] = Object.entries(resourcesOf(defaults, 'aws_iam_role')).find(([, r]) => String(r.name).includes('-states-')) ?? [];
+    const roleNamed = (infix: string) => (Object.entries(resourcesOf(defaults, 'aws_iam_role')).find(([, r]) => String(r.name).includes(infix)) ?? [])[0];
     // THEN
     expect(defaults.text).toHaveResource(SqsQueuePolicy);
     expect(policy.queue_url).toBe(`\${aws_sqs_queue.${queueName}.url}`);
     expect(JSON.parse(String(policy.policy))).toEqual(
-      deadLetterQueuePolicy({ queueArn: `\${aws_sqs_queue.${queueName}.arn}`, senderRoleArn: `\${aws_iam_role.${roleName}.arn}` }),
+      deadLetterQueuePolicy({
+        queueArn: `\${aws_sqs_queue.${queueName}.arn}`,
+        senderRoleArns: [`\${aws_iam_role.${roleNamed('-states-')}.arn}`, `\${aws_iam_role.${roleNamed('-cancel-')}.arn}`],
+      }),
     );
   });
 
@@ -245,7 +332,7 @@ describe('AsyncAthenaQuery: options', () => {
         }),
     );
     expect(s.text).toHaveResourceWithProperties(LambdaFunction, { memory_size: 512, timeout: 60, reserved_concurrent_executions: 5 });
-    expect(Object.values(resourcesOf(s, 'aws_cloudwatch_log_group')).map((g) => g.retention_in_days)).toEqual([7, 7, 7]);
+    expect(Object.values(resourcesOf(s, 'aws_cloudwatch_log_group')).map((g) => g.retention_in_days)).toEqual([7, 7, 7, 7, 7]);
     expect(s.text).toHaveResourceWithProperties(ApiGatewayStage, { stage_name: 'v1' });
     expect(s.text).toHaveResourceWithProperties(ApiGatewayMethodSettings, { settings: expect.objectContaining({ throttling_rate_limit: 5, throttling_burst_limit: 10 }) });
     expect(s.text).toHaveResourceWithProperties(Wafv2WebAclAssociation, { web_acl_arn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc' });
@@ -262,7 +349,18 @@ describe('AsyncAthenaQuery: options', () => {
     const s = synthesize((scope) => new AsyncAthenaQuery(scope, 'Svc', { ...props, tags: { team: 'data' } }));
     const taggable = Object.entries(s.json.resource).flatMap(([type, byName]) => Object.values(byName).map((r) => [type, r] as const)).filter(([, r]) => 'tags' in r);
     expect(taggable.map(([type]) => type).sort()).toEqual(
-      ['aws_api_gateway_rest_api', 'aws_api_gateway_stage', 'aws_cloudwatch_log_group', 'aws_cloudwatch_log_group', 'aws_cloudwatch_log_group', 'aws_iam_role', 'aws_iam_role', 'aws_iam_role', 'aws_iam_role', 'aws_lambda_function', 'aws_secretsmanager_secret', 'aws_sfn_state_machine', 'aws_sqs_queue'].sort(),
+      [
+        'aws_api_gateway_rest_api',
+        'aws_api_gateway_stage',
+        ...Array(5).fill('aws_cloudwatch_log_group'),
+        ...Array(5).fill('aws_iam_role'),
+        'aws_lambda_function',
+        'aws_lambda_function',
+        'aws_secretsmanager_secret',
+        'aws_sfn_state_machine',
+        'aws_sfn_state_machine',
+        'aws_sqs_queue',
+      ].sort(),
     );
     for (const [, r] of taggable) expect(r.tags).toEqual({ ManagedBy: 'cdktf-async-athena-query', team: 'data' });
   });
@@ -277,7 +375,7 @@ describe('AsyncAthenaQuery: options', () => {
 });
 
 describe('AsyncAthenaQuery: grants and local testing', () => {
-  it('grants a role execute-api:Invoke on the two POST routes of this API and stage only', () => {
+  it('grants a role execute-api:Invoke on the routes of this API and stage only', () => {
     // GIVEN
     const s = synthesize((scope) => {
       const svc = new AsyncAthenaQuery(scope, 'Svc', props);
@@ -293,6 +391,9 @@ describe('AsyncAthenaQuery: grants and local testing', () => {
     expect(statement[0].Resource).toEqual([
       expect.stringMatching(/:execute-api:.*\$\{aws_api_gateway_rest_api\.Svc_Api_RestApi_\w+\.id\}\/\$\{aws_api_gateway_stage\.Svc_Api_Stage_\w+\.stage_name\}\/POST\/queries$/),
       expect.stringMatching(/\/POST\/invocation$/),
+      expect.stringMatching(/\/GET\/queries\/\*$/),
+      expect.stringMatching(/\/DELETE\/queries\/\*$/),
+      expect.stringMatching(/\/GET\/queries\/\*\/result$/),
     ]);
   });
 
@@ -315,7 +416,14 @@ describe('AsyncAthenaQuery: grants and local testing', () => {
       ['InvokeCallbacker', ['lambda:InvokeFunction']],
       ['DecryptDeadLetters', ['kms:Decrypt']],
     ]);
-    expect(statements[1].Resource).toEqual([expect.stringMatching(/:execution:\$\{aws_sfn_state_machine\.Svc_Queries_StateMachine_\w+\.name\}:\*$/)]);
+    expect(statements[0].Resource).toEqual([
+      expect.stringMatching(/^\$\{aws_sfn_state_machine\.Svc_Queries_StateMachine_\w+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_sfn_state_machine\.Svc_Cancellations_StateMachine_\w+\.arn\}$/),
+    ]);
+    expect(statements[1].Resource).toEqual([
+      expect.stringMatching(/:execution:\$\{aws_sfn_state_machine\.Svc_Queries_StateMachine_\w+\.name\}:\*$/),
+      expect.stringMatching(/:execution:\$\{aws_sfn_state_machine\.Svc_Cancellations_StateMachine_\w+\.name\}:\*$/),
+    ]);
     expect(statements[3].Resource).toEqual([expect.stringMatching(/^\$\{aws_sqs_queue\.\w+\.arn\}$/)]);
   });
 
@@ -342,7 +450,7 @@ describe('AsyncAthenaQuery: handles and validation', () => {
     new TerraformOutput(stack, 'arn', { value: svc.stateMachineArn });
     const outputs = (JSON.parse(Testing.synth(stack)) as { output: Record<string, { value: string }> }).output;
     // THEN
-    for (const handle of [svc.callbackerFunction, svc.callbackerRole, svc.presignerRole, svc.callbackerLogGroup, svc.stateMachine, svc.stateMachineRole, svc.stateMachineLogGroup, svc.apiRole, svc.apiAccessLogGroup, svc.api.restApi, svc.api.stage, svc.deadLetterQueue.queue, svc.signingSecret?.secret]) {
+    for (const handle of [svc.callbackerFunction, svc.callbackerRole, svc.presignerRole, svc.callbackerLogGroup, svc.stateMachine, svc.stateMachineRole, svc.stateMachineLogGroup, svc.cancellationStateMachine, svc.queryApiFunction, svc.queryApiRole, svc.apiAccessLogGroup, svc.api.restApi, svc.api.stage, svc.deadLetterQueue.queue, svc.signingSecret?.secret]) {
       expect(handle).toBeDefined();
     }
     expect(outputs.url.value).toMatch(/^\$\{aws_api_gateway_stage\.Svc_Api_Stage_\w+\.invoke_url\}\/queries$/);
@@ -376,6 +484,11 @@ describe('AsyncAthenaQuery: handles and validation', () => {
       new AsyncAthenaQuery(scope, 'Billing', { workGroup: 'b', outputLocation: 's3://results-bucket/b/' });
     });
     const names = Object.values(resourcesOf(s, 'aws_lambda_function')).map((f) => f.function_name as string).sort();
-    expect(names).toEqual([expect.stringMatching(/^billing-[0-9a-f]{8}-callbacker$/), expect.stringMatching(/^orders-[0-9a-f]{8}-callbacker$/)]);
+    expect(names).toEqual([
+      expect.stringMatching(/^billing-[0-9a-f]{8}-callbacker$/),
+      expect.stringMatching(/^billing-[0-9a-f]{8}-query-api$/),
+      expect.stringMatching(/^orders-[0-9a-f]{8}-callbacker$/),
+      expect.stringMatching(/^orders-[0-9a-f]{8}-query-api$/),
+    ]);
   });
 });

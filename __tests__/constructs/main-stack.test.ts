@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
 import { unzipBundle } from '../../scripts/callbacker-zip';
-import { type SynthesizedStack, evaluateInStack, onlyResource, synthesizeMainStack } from '../../twin/wiring/synthesized-stack';
+import { type SynthesizedStack, evaluateInStack, synthesizeMainStack } from '../../twin/wiring/synthesized-stack';
+import { resourceAt } from '../security/support/deployments';
 
 let scratch: string;
 let first: SynthesizedStack;
@@ -18,9 +19,17 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 const variables = { workgroup: 'analytics', output_location: 's3://my-results/athena/' };
 
-/** The deployment package the stack's function uploads. */
-function packageFile(stack: SynthesizedStack): string {
-  return path.join(stack.directory, String(onlyResource(stack, 'aws_lambda_function').config.filename).replace('${path.module}/', ''));
+/** The functions of the stack, by the construct path of each. */
+const FUNCTIONS = { callbacker: '/Callbacker/Function', queryApi: '/QueryApi/Function' } as const;
+
+/** The deployment package a function of the stack uploads. */
+function packageFile(stack: SynthesizedStack, fn: keyof typeof FUNCTIONS): string {
+  return path.join(stack.directory, String(resourceAt(stack, 'aws_lambda_function', FUNCTIONS[fn]).config.filename).replace('${path.module}/', ''));
+}
+
+/** The definition of a state machine of the stack, as synthesized. */
+function definitionOf(stack: SynthesizedStack, suffix: '/Queries/StateMachine' | '/Cancellations/StateMachine'): unknown {
+  return resourceAt(stack, 'aws_sfn_state_machine', suffix).config.definition;
 }
 
 describe('AsyncAthenaQueryStack: Terraform tokens', () => {
@@ -48,9 +57,9 @@ describe('AsyncAthenaQueryStack: Terraform tokens', () => {
 });
 
 describe('AsyncAthenaQueryStack: state machine definition', () => {
-  it('validates with asl-validator once terraform renders it', () => {
+  it.each(['/Queries/StateMachine', '/Cancellations/StateMachine'] as const)('validates %s with asl-validator once terraform renders it', (suffix) => {
     // GIVEN
-    const { definition } = evaluateInStack(first, { definition: onlyResource(first, 'aws_sfn_state_machine').config.definition }, { variables });
+    const { definition } = evaluateInStack(first, { definition: definitionOf(first, suffix) }, { variables });
     // WHEN
     const result = aslValidator(JSON.parse(String(definition)), { checkArn: true, checkPaths: true });
     // THEN
@@ -60,7 +69,7 @@ describe('AsyncAthenaQueryStack: state machine definition', () => {
 
   it('counts attempts and bounds Retry-After waits with var.callback_retry, added up by terraform', () => {
     // GIVEN
-    const config = onlyResource(first, 'aws_sfn_state_machine').config.definition;
+    const config = definitionOf(first, '/Queries/StateMachine');
     // WHEN
     const { definition } = evaluateInStack(first, { definition: config }, { variables: { ...variables, callback_retry: { max_attempts: 3 } } });
     // THEN
@@ -77,9 +86,9 @@ describe('AsyncAthenaQueryStack: reproducible and portable output', () => {
     expect(fs.readFileSync(path.join(second.directory, 'cdk.tf.json'), 'utf8')).toBe(fs.readFileSync(path.join(first.directory, 'cdk.tf.json'), 'utf8'));
   });
 
-  it('ships an identical deployment package twice, and no archive to make at plan time', () => {
+  it.each(['callbacker', 'queryApi'] as const)('ships an identical %s deployment package twice, and no archive to make at plan time', (fn) => {
     // GIVEN
-    const [a, b] = [packageFile(first), packageFile(second)];
+    const [a, b] = [packageFile(first, fn), packageFile(second, fn)];
     // THEN
     expect(fs.readFileSync(a).equals(fs.readFileSync(b))).toBe(true);
     expect(first.json.data).not.toHaveProperty('archive_file');
@@ -93,9 +102,16 @@ describe('AsyncAthenaQueryStack: reproducible and portable output', () => {
     expect(text).not.toContain(os.tmpdir());
   });
 
-  it('bundles a handler that exports handler and names this package in its user agent', () => {
-    const code = Buffer.from(unzipBundle(fs.readFileSync(packageFile(first)))).toString('utf8');
+  it('bundles a callbacker that exports handler and names this package in its user agent', () => {
+    const code = Buffer.from(unzipBundle(fs.readFileSync(packageFile(first, 'callbacker')))).toString('utf8');
     expect(code).toMatch(/cdktf-async-athena-query\/\d+\.\d+\.\d+/);
+    const loaded = { exports: {} as Record<string, unknown> };
+    new Function('module', 'exports', 'require', code)(loaded, loaded.exports, require);
+    expect(typeof loaded.exports.handler).toBe('function');
+  });
+
+  it('bundles a query API function that exports handler', () => {
+    const code = Buffer.from(unzipBundle(fs.readFileSync(packageFile(first, 'queryApi')))).toString('utf8');
     const loaded = { exports: {} as Record<string, unknown> };
     new Function('module', 'exports', 'require', code)(loaded, loaded.exports, require);
     expect(typeof loaded.exports.handler).toBe('function');

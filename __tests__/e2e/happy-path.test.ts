@@ -1,6 +1,6 @@
 /**
- * The sample query end to end through the twin of the synthesized stack: a SigV4-signed POST to the API, the mapping
- * template, the state machine, Athena on DuckDB, the bundled callbacker, the presigned URL and the download.
+ * The sample query end to end through the twin of the synthesized stack: a SigV4-signed POST to the API, the bundled
+ * query API function, the state machine, Athena on DuckDB, the bundled callbacker, the presigned URL and the download.
  */
 import { TRANSITIONS_PER_SUCCESSFUL_QUERY } from '../../constructs/builders/asl';
 import { parseCsv } from '../../twin/athena/athena-csv';
@@ -36,20 +36,25 @@ afterAll(async () => {
 });
 
 describe('e2e: happy path', () => {
-  it('answers the POST with the integration response: the execution ARN and its start date', () => {
+  it("answers the POST with the seed's fields, the execution ARN and its start date, and the query id", () => {
     // GIVEN a signed POST /queries with the sample query (beforeAll)
     // THEN
     expect(response.status).toBe(200);
-    expect(Object.keys(response.json as object)).toEqual(['executionArn', 'startDate']);
-    const { executionArn, startDate } = response.json as { executionArn: string; startDate: number };
+    expect(Object.keys(response.json as object)).toEqual(['executionArn', 'startDate', 'queryId']);
+    const { executionArn, startDate, queryId } = response.json as { executionArn: string; startDate: number; queryId: string };
     expect(executionArn).toMatch(/^arn:aws:states:us-east-1:123456789012:execution:async-athena-queries:[0-9a-f-]{36}$/);
+    expect(executionArn.endsWith(`:${queryId}`)).toBe(true);
     expect(Math.abs(startDate * 1000 - execution.startDate.getTime())).toBeLessThan(1000);
   });
 
-  it('runs the execution to success with the body as its input', () => {
+  it('runs the execution to success with the body as its input, result reuse off', () => {
     // THEN
     expect(execution.status).toBe('SUCCEEDED');
-    expect(execution.input).toEqual({ Query: SAMPLE_QUERY, CallbackUrl: world.receiver.url('/hook') });
+    expect(execution.input).toEqual({
+      Query: SAMPLE_QUERY,
+      CallbackUrl: world.receiver.url('/hook'),
+      ResultReuseConfiguration: { ResultReuseByAgeConfiguration: { Enabled: false } },
+    });
   });
 
   it('delivers exactly one callback, signed with the stack\'s signing secret', () => {

@@ -10,7 +10,7 @@
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { type ApiClientOptions, type ApiResponse, postSigned, type PostOptions } from '../../twin/api-gateway/signed-client';
+import { type ApiClientOptions, type ApiResponse, postSigned, type PostOptions, requestSigned } from '../../twin/api-gateway/signed-client';
 import { createLocalCertificate, type LocalCertificate } from '../../twin/receiver/local-tls';
 import { PACKAGE_ROOT } from '../../twin/wiring/stack-cache';
 import type { ExecutionRecord } from '../../twin/step-functions/state-machine-runner';
@@ -38,6 +38,8 @@ export interface World {
   post(body: unknown, options?: PostOptions): Promise<ApiResponse>;
   /** POSTs `{Query, CallbackUrl}` and returns the execution ARN, failing unless the API answers 200. */
   submit(query: string, callbackUrl?: string): Promise<string>;
+  /** Sends a signed request to a route (`GET /queries/abc`): a body (an object is sent as JSON) only when given. */
+  call(method: 'GET' | 'POST' | 'DELETE', route: string, options?: { readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       if (response.status !== 200) throw new Error(`The API answered ${response.status}: ${response.text}`);
       return (response.json as { executionArn: string }).executionArn;
     },
+    call: (method, route, callOptions = {}) => {
+      const body = callOptions.body === undefined ? undefined : typeof callOptions.body === 'string' ? callOptions.body : JSON.stringify(callOptions.body);
+      return requestSigned(client, body, { method, route, headers: callOptions.headers });
+    },
     close: async () => {
       await twin.close();
       await receiver.close();
@@ -102,6 +108,20 @@ if (typeof jest !== 'undefined') jest.setTimeout(REAL_TIME_GUARD_MS);
 export function virtualClock(world: World): VirtualClock {
   if (!(world.clock instanceof VirtualClock)) throw new Error('This suite needs the virtual twin clock');
   return world.clock;
+}
+
+/**
+ * On a clock that does not advance by itself (`new VirtualClock({ autoAdvance: false })`): moves twin time forward
+ * `stepMs` at a time, firing what falls due, until `condition` holds; throws when `limitMs` of twin time pass first.
+ * A suite then observes the twin between steps, at twin instants it chose.
+ */
+export async function advanceUntil(clock: VirtualClock, what: string, condition: () => boolean | Promise<boolean>, stepMs = 1000, limitMs = 3_600_000): Promise<void> {
+  const deadline = clock.now() + limitMs;
+  await clock.settled();
+  while (!(await condition())) {
+    if (clock.now() >= deadline) throw new Error(`${what} did not happen within ${limitMs} ms of twin time`);
+    await clock.advanceBy(stepMs);
+  }
 }
 
 /** Rejects when the promise takes longer than `ms`, so a broken twin fails a test instead of hanging it. */

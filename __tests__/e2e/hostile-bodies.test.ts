@@ -1,9 +1,9 @@
 /**
- * Bodies that break naive mapping templates arrive in the execution input byte for byte: the synthesized template
- * (escapeJavaScript plus the Java-regex replaceAll that undoes its `\'`) rendered with API Gateway's semantics, then
- * parsed as the StartExecution request.
+ * Bodies that break naive mapping templates or string handling arrive in the execution input byte for byte: API
+ * Gateway's Lambda proxy integration hands the body to the bundled query API function, which parses it and starts the
+ * execution with the input of the contract (executionInputOf).
  */
-import { buildRequestModel, MAX_QUERY_BYTES } from '../../constructs/builders/api-contract';
+import { buildRequestModel, executionInputOf, MAX_QUERY_BYTES } from '../../constructs/builders/api-contract';
 import { finished, startWorld, within, type World } from './harness';
 
 let world: World;
@@ -52,14 +52,14 @@ describe('e2e: hostile bodies', () => {
     // THEN
     expect(response.status).toBe(200);
     const record = world.twin.stateMachine.describe((response.json as { executionArn: string }).executionArn);
-    expect(record?.input).toEqual(body);
+    expect(record?.input).toEqual(executionInputOf(body));
     const received = (record?.input as { Query: string }).Query;
     expect(Buffer.from(received, 'utf8').equals(Buffer.from(query, 'utf8'))).toBe(true);
   });
 
   // Athena's GetQueryExecution result carries the query text, so a query near 256 KiB would make the StartQuery result
   // exceed Step Functions' 256 KiB payload quota (States.DataLimitExceeded, which no Catch handles): the model's
-  // MAX_QUERY_CHARACTERS keeps every accepted query under it.
+  // MAX_QUERY_CHARACTERS keeps every accepted query under it (query-api.test.ts proves the largest one).
   it('delivers a callback for every accepted query, even one near the size limit', async () => {
     // GIVEN
     const query = queryOfBytes(MODEL_MAX_QUERY - 512);

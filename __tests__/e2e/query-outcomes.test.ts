@@ -69,8 +69,8 @@ describe('e2e: query outcomes other than success', () => {
     const { record } = await outcomeOf(world, 'SELECT nope FROM "database1"."tableA"', '/transitions');
 
     // THEN
-    expect(record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state?.name)).toEqual(['StartQuery', 'WrapQueryFailure', 'DeliverCallback']);
-    expect(countTransitions(record.events)).toBe(3);
+    expect(record.events.filter((e) => e.type === 'StateEntered').map((e) => e.state?.name)).toEqual(['HasExecutionParameters', 'StartQuery', 'WrapQueryFailure', 'DeliverCallback']);
+    expect(countTransitions(record.events)).toBe(4);
   });
 
   it('delivers CANCELLED for a query stopped while it runs', async () => {

@@ -33,16 +33,17 @@ describe('the committed module', () => {
     expect(stale).toEqual([]);
   });
 
-  test('ships the callbacker zip it deploys, so neither plan nor apply writes or needs a file of its own', () => {
+  test('ships the zips it deploys (callbacker, query API function), so neither plan nor apply writes or needs a file of its own', () => {
     // GIVEN
     const functions = Object.values((json('main.tf.json').resource as Record<string, Record<string, Record<string, unknown>>>).aws_lambda_function);
     // WHEN
     const filenames = functions.map((f) => String(f.filename));
     // THEN
-    expect(functions).toHaveLength(1);
-    const relative = filenames[0].replace('${path.module}/', '');
-    expect(committed.has(relative)).toBe(true);
-    expect(functions[0].source_code_hash).toBe(`\${filebase64sha256("${filenames[0]}")}`);
+    expect(filenames.map((f) => path.basename(f)).sort()).toEqual(['callbacker.zip', 'query-api.zip']);
+    for (const [i, filename] of filenames.entries()) {
+      expect(committed.has(filename.replace('${path.module}/', ''))).toBe(true);
+      expect(functions[i].source_code_hash).toBe(`\${filebase64sha256("${filename}")}`);
+    }
     expect(json('main.tf.json').data ?? {}).not.toHaveProperty('archive_file');
   });
 

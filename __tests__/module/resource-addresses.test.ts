@@ -1,6 +1,8 @@
 /**
  * Issue 9 §2.6: resource addresses are the module's API. This pins the addresses of the default module; an address that
- * disappears must come with a `moved` block (MODULE_MOVES), and a new one is added to the pin deliberately.
+ * disappears must come with a `moved` block (MODULE_MOVES), and a new one is added to the pin deliberately. A resource
+ * the module no longer needs at all is unpinned deliberately and listed under "Removed" in CHANGELOG.md (issue 11
+ * removed the API Gateway role and the method and integration responses of the StartExecution integration).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

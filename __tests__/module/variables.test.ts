@@ -45,6 +45,8 @@ const CASES: Readonly<Record<string, { readonly good: readonly unknown[]; readon
   callbacker_memory_mb: { good: [128, 10240], bad: [127, 10241] },
   callbacker_timeout_seconds: { good: [30, 900], bad: [29, 901] },
   callbacker_reserved_concurrency: { good: [null, 1, 1000], bad: [0, 1001, 2.5] },
+  query_api_memory_mb: { good: [128, 10240], bad: [127, 10241, 256.5] },
+  query_api_reserved_concurrency: { good: [null, 1, 1000], bad: [0, 1001, 2.5] },
   athena_throttle_retry: {
     good: [{}, { interval_seconds: 2, backoff_rate: 1.5, max_attempts: 0, max_delay_seconds: 60 }],
     bad: [{ interval_seconds: 0 }, { backoff_rate: 0.5 }, { max_attempts: -1 }, { max_delay_seconds: 0 }],

@@ -1,14 +1,14 @@
 /**
- * The prebuilt callbacker the package ships (dist/callbacker, made by `npm run build`) is exactly what a fresh build of
- * handler/ gives, builds are byte-identical whatever the process or time zone, and the zip has the fixed shape the
- * constructs and the twin rely on.
+ * The prebuilt functions the package ships (dist/callbacker and dist/query-api, made by `npm run build`) are exactly
+ * what a fresh build of handler/ gives, builds are byte-identical whatever the process or time zone, and the zips have
+ * the fixed shape the constructs and the twin rely on.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { shippedCallbacker } from '../../constructs/callbacker-bundle';
-import { buildCallbacker, REPOSITORY_ROOT } from '../../scripts/build-callbacker';
+import { shippedCallbacker, shippedQueryApi } from '../../constructs/callbacker-bundle';
+import { buildCallbacker, buildQueryApi, REPOSITORY_ROOT } from '../../scripts/build-callbacker';
 import { InvalidCallbackerZipError, unzipBundle, zipBundle } from '../../scripts/callbacker-zip';
 
 let scratch: string;
@@ -60,13 +60,41 @@ describe('the shipped callbacker', () => {
   });
 });
 
-describe('buildCallbacker', () => {
-  it('gives identical bytes in two processes with different time zones', () => {
+describe('the shipped query API function', () => {
+  it('is byte-identical to a fresh build of handler/api/, bundle and zip', () => {
+    // GIVEN
+    const shipped = shippedQueryApi();
+    // WHEN
+    const fresh = buildQueryApi({ outDir: path.join(scratch, 'fresh-query-api') });
+    // THEN
+    expect(Buffer.from(fresh.bundle).equals(fs.readFileSync(shipped.bundleFile))).toBe(true);
+    expect(Buffer.from(fresh.zip).equals(fs.readFileSync(shipped.zipFile))).toBe(true);
+  });
+
+  it('holds the shipped bundle, and only it, as index.js in the zip', () => {
+    // GIVEN
+    const shipped = shippedQueryApi();
+    // THEN
+    expect(Buffer.from(unzipBundle(fs.readFileSync(shipped.zipFile))).equals(fs.readFileSync(shipped.bundleFile))).toBe(true);
+    expect(fs.readdirSync(shipped.directory).sort()).toEqual(['index.js', 'query-api.zip']);
+  });
+
+  it('leaves out what it never uses: the Secrets Manager client and the signing library', () => {
+    // GIVEN
+    const code = fs.readFileSync(shippedQueryApi().bundleFile, 'utf8');
+    // THEN
+    expect(code).not.toMatch(/secretsmanager/i);
+    expect(code).not.toContain('whsec_');
+  });
+});
+
+describe('buildCallbacker and buildQueryApi', () => {
+  it('give identical bytes in two processes with different time zones', () => {
     // WHEN
     buildInChildProcess(path.join(scratch, 'kiritimati'), 'Pacific/Kiritimati');
     buildInChildProcess(path.join(scratch, 'honolulu'), 'Pacific/Honolulu');
     // THEN
-    for (const file of ['index.js', 'callbacker.zip']) {
+    for (const file of ['callbacker/index.js', 'callbacker/callbacker.zip', 'query-api/index.js', 'query-api/query-api.zip']) {
       expect(fs.readFileSync(path.join(scratch, 'kiritimati', file)).equals(fs.readFileSync(path.join(scratch, 'honolulu', file)))).toBe(true);
     }
   });

@@ -1,7 +1,7 @@
 /**
- * How the callbacker's code reaches Lambda in the synthesized stack, in both packaging modes: the default uploads the
- * shipped zip, which Terraform hashes from the file and which nothing writes at plan time; `archive-provider` has the
- * archive provider zip the shipped bundle during plan.
+ * How the functions' code (the callbacker's and the query API function's) reaches Lambda in the synthesized stack, in
+ * both packaging modes: the default uploads the shipped zips, which Terraform hashes from the files and which nothing
+ * writes at plan time; `archive-provider` has the archive provider zip the shipped bundles during plan.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
-import { AsyncAthenaQuery, type AsyncAthenaQueryProps, CallbackerFunction, InvalidPropsError, MissingPeerDependencyError, shippedCallbacker } from '../../constructs';
+import { AsyncAthenaQuery, type AsyncAthenaQueryProps, CallbackerFunction, InvalidPropsError, MissingPeerDependencyError, shippedCallbacker, shippedQueryApi } from '../../constructs';
 import { loadArchiveProvider } from '../../constructs/archive-packaging';
 import { useScratchTempDir } from '../support/synth';
 
@@ -43,9 +43,15 @@ function synthesizeStack(instances: Record<string, Partial<AsyncAthenaQueryProps
   return { directory, json: JSON.parse(fs.readFileSync(path.join(directory, 'cdk.tf.json'), 'utf8')) as StackJson };
 }
 
-function functions(stack: SynthesizedStack): Record<string, unknown>[] {
-  return Object.values(stack.json.resource.aws_lambda_function);
+/** The functions of the stack, the callbacker's or the query API function's (by their construct ids). */
+function functions(stack: SynthesizedStack, kind: 'Callbacker' | 'QueryApi'): Record<string, unknown>[] {
+  return Object.entries(stack.json.resource.aws_lambda_function)
+    .filter(([name]) => name.includes(`_${kind}_Function_`))
+    .map(([, config]) => config);
 }
+
+/** What each kind of function ships. */
+const SHIPPED = { Callbacker: shippedCallbacker, QueryApi: shippedQueryApi } as const;
 
 /** A path under `${path.module}` as a path in the stack folder. */
 function inStack(stack: SynthesizedStack, value: unknown): string {
@@ -76,22 +82,23 @@ describe("packaging 'prebuilt-zip' (the default)", () => {
     stack = synthesizeStack({ Orders: {}, Billing: { namePrefix: 'billing' } });
   });
 
-  it('uploads the shipped zip, copied into the stack byte for byte', () => {
+  it.each(['Callbacker', 'QueryApi'] as const)('uploads the shipped %s zip, copied into the stack byte for byte', (kind) => {
     // GIVEN
-    const shipped = fs.readFileSync(shippedCallbacker().zipFile);
+    const shipped = fs.readFileSync(SHIPPED[kind]().zipFile);
     // THEN
-    for (const fn of functions(stack)) expect(fs.readFileSync(inStack(stack, fn.filename)).equals(shipped)).toBe(true);
+    expect(functions(stack, kind)).toHaveLength(2);
+    for (const fn of functions(stack, kind)) expect(fs.readFileSync(inStack(stack, fn.filename)).equals(shipped)).toBe(true);
   });
 
-  it('gives each instance its own package file', () => {
-    const files = functions(stack).map((fn) => fn.filename);
-    expect(new Set(files).size).toBe(2);
+  it('gives each function of each instance its own package file', () => {
+    const files = [...functions(stack, 'Callbacker'), ...functions(stack, 'QueryApi')].map((fn) => fn.filename);
+    expect(new Set(files).size).toBe(4);
   });
 
-  it('has Terraform hash the file it uploads, and the path resolves from a fresh copy of the stack', () => {
+  it.each(['Callbacker', 'QueryApi'] as const)('has Terraform hash the %s file it uploads, and the path resolves from a fresh copy of the stack', (kind) => {
     // GIVEN
-    const [fn] = functions(stack);
-    const expected = createHash('sha256').update(fs.readFileSync(shippedCallbacker().zipFile)).digest('base64');
+    const [fn] = functions(stack, kind);
+    const expected = createHash('sha256').update(fs.readFileSync(SHIPPED[kind]().zipFile)).digest('base64');
     // WHEN
     const evaluated = evaluateInFreshCopy(stack, { filename: fn.filename, source_code_hash: fn.source_code_hash });
     // THEN
@@ -113,27 +120,30 @@ describe("packaging 'archive-provider'", () => {
     stack = synthesizeStack({ Orders: { callbackerPackaging: 'archive-provider', namePrefix: 'orders' }, Billing: { callbackerPackaging: 'archive-provider', namePrefix: 'billing' } });
   });
 
-  it('zips the shipped bundle at plan time from a path relative to the stack, with a pinned file mode, one zip per instance', () => {
+  it.each([
+    ['Callbacker', 'callbacker'],
+    ['QueryApi', 'query-api'],
+  ] as const)('zips the shipped %s bundle at plan time from a path relative to the stack, with a pinned file mode, one zip per instance', (kind, stem) => {
     // GIVEN
-    const archives = Object.values(stack.json.data?.archive_file ?? {});
+    const archives = Object.entries(stack.json.data?.archive_file ?? {}).filter(([name]) => name.includes(`_${kind}_Archive_`)).map(([, a]) => a);
     // THEN
     expect(archives).toHaveLength(2);
     for (const archive of archives) {
       expect(archive).toMatchObject({
         type: 'zip',
-        source_file: expect.stringMatching(/^\$\{path\.module\}\/assets\/\w+_Callbacker_Bundle_\w+\/[0-9A-F]{32}\/index\.js$/),
-        output_path: expect.stringMatching(/^\$\{path\.module\}\/assets\/\w+_Callbacker_Bundle_\w+\/[0-9A-F]{32}\/callbacker-(orders|billing)\.zip$/),
+        source_file: expect.stringMatching(new RegExp(`^\\$\\{path\\.module\\}/assets/\\w+_${kind}_Bundle_\\w+/[0-9A-F]{32}/index\\.js$`)),
+        output_path: expect.stringMatching(new RegExp(`^\\$\\{path\\.module\\}/assets/\\w+_${kind}_Bundle_\\w+/[0-9A-F]{32}/${stem}-(orders|billing)\\.zip$`)),
         output_file_mode: '0644',
       });
-      expect(fs.readFileSync(inStack(stack, archive.source_file)).equals(fs.readFileSync(shippedCallbacker().bundleFile))).toBe(true);
+      expect(fs.readFileSync(inStack(stack, archive.source_file)).equals(fs.readFileSync(SHIPPED[kind]().bundleFile))).toBe(true);
     }
     expect(new Set(archives.map((a) => a.output_path)).size).toBe(2);
   });
 
-  it("uploads the archive's output with the archive's hash", () => {
-    for (const fn of functions(stack)) {
-      expect(fn.filename).toMatch(/^\$\{data\.archive_file\.\w+_Callbacker_Archive_\w+\.output_path\}$/);
-      expect(fn.source_code_hash).toMatch(/^\$\{data\.archive_file\.\w+_Callbacker_Archive_\w+\.output_base64sha256\}$/);
+  it.each(['Callbacker', 'QueryApi'] as const)("uploads the %s archive's output with the archive's hash", (kind) => {
+    for (const fn of functions(stack, kind)) {
+      expect(fn.filename).toMatch(new RegExp(`^\\$\\{data\\.archive_file\\.\\w+_${kind}_Archive_\\w+\\.output_path\\}$`));
+      expect(fn.source_code_hash).toMatch(new RegExp(`^\\$\\{data\\.archive_file\\.\\w+_${kind}_Archive_\\w+\\.output_base64sha256\\}$`));
     }
   });
 

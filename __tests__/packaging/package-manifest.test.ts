@@ -45,9 +45,26 @@ function requiredModules(file: string): string[] {
 }
 
 describe('the published file list', () => {
-  it('ships the compiled constructs and client with their types, the prebuilt callbacker, the schemas and the documents', () => {
+  it('ships the compiled constructs and client with their types, the prebuilt functions, the schemas and the documents', () => {
     // THEN
-    expect(packed).toEqual(expect.arrayContaining(['dist/constructs/index.js', 'dist/constructs/index.d.ts', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/bin.js', 'dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'schemas/callback-payload.schema.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']));
+    expect(packed).toEqual(
+      expect.arrayContaining([
+        'dist/constructs/index.js',
+        'dist/constructs/index.d.ts',
+        'dist/client/index.js',
+        'dist/client/index.d.ts',
+        'dist/client/bin.js',
+        'dist/callbacker/index.js',
+        'dist/callbacker/callbacker.zip',
+        'dist/query-api/index.js',
+        'dist/query-api/query-api.zip',
+        'schemas/callback-payload.schema.json',
+        'README.md',
+        'LICENSE',
+        'CHANGELOG.md',
+        'package.json',
+      ]),
+    );
   });
 
   it('ships nothing that does not run: no sources, tests, twin, bench, main program or build output of other tools', () => {
@@ -55,7 +72,7 @@ describe('the published file list', () => {
     const extra = packed.filter(
       (file) =>
         !/^dist\/(constructs|client)\/.+\.(js|d\.ts)$/.test(file) &&
-        !['dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].includes(file) &&
+        !['dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'dist/query-api/index.js', 'dist/query-api/query-api.zip', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].includes(file) &&
         !/^schemas\/[^/]+\.json$/.test(file),
     );
     // THEN

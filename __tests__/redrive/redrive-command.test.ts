@@ -30,13 +30,14 @@ describe('npm run redrive', () => {
     ['no source', DEPLOYMENT, 'give --queue-url, --unrecorded-since or both'],
     ['an output location without its trailing slash', [...DEPLOYMENT.slice(0, 3), 's3://results/athena', ...DEPLOYMENT.slice(4), '--queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/q'], '--output-location must be the module\'s s3://bucket/prefix/ (ending in /), got "s3://results/athena"'],
     ['a start that is not a date', [...DEPLOYMENT, '--unrecorded-since', 'yesterday'], '--unrecorded-since must be an ISO 8601 date or time, got "yesterday"'],
+    ['a cancellation state machine that is not a state machine ARN', [...DEPLOYMENT, '--queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/q', '--cancellation-state-machine-arn', 'cancellations'], '--cancellation-state-machine-arn must be a state machine ARN (terraform output cancellation_state_machine_arn), got "cancellations"'],
     ['a non-numeric --max', [...DEPLOYMENT, '--queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/q', '--max', 'ten'], '--max must be a positive whole number, got "ten"'],
   ])('prints the usage and the problem, and exits 2, for %s', (_name, args, problem) => {
     // WHEN
     const { status, stderr } = runRedrive(args);
     // THEN
     expect(status).toBe(2);
-    expect(stderr).toMatch(/^usage: npm run redrive -- --state-machine-arn ARN --output-location s3:\/\/bucket\/prefix\/ --function-name NAME \[--queue-url URL\] \[--unrecorded-since ISO-8601\] \[--max N\] \[--dry-run\]\n/);
+    expect(stderr).toMatch(/^usage: npm run redrive -- --state-machine-arn ARN --output-location s3:\/\/bucket\/prefix\/ --function-name NAME \[--cancellation-state-machine-arn ARN\] \[--queue-url URL\] \[--unrecorded-since ISO-8601\] \[--max N\] \[--dry-run\]\n/);
     expect(stderr).toContain(problem);
   });
 });

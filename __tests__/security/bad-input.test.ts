@@ -6,7 +6,14 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import { App, TerraformStack } from 'cdktf';
 import { AsyncAthenaQuery, type AsyncAthenaQueryProps, InvalidPropsError, NamePrefixCollisionError } from '../../constructs';
-import { buildRequestModel, MAX_CALLBACK_URL_LENGTH, MAX_QUERY_CHARACTERS } from '../../constructs/builders/api-contract';
+import {
+  buildRequestModel,
+  EXECUTION_PARAMETER_LENGTH,
+  MAX_CALLBACK_URL_LENGTH,
+  MAX_EXECUTION_PARAMETERS,
+  MAX_QUERY_CHARACTERS,
+  RESULT_REUSE_MAX_AGE_MINUTES,
+} from '../../constructs/builders/api-contract';
 import { MAX_NAME_PREFIX_LENGTH } from '../../constructs/builders/naming';
 import type { SynthesizedStack } from '../../twin/wiring/synthesized-stack';
 import { BASE_PROPS, ScratchDirectories, synthesizeModuleStack } from './support/deployments';
@@ -80,6 +87,8 @@ describe('construct props', () => {
     ['a callbacker memory below the Lambda minimum', { callbackerMemoryMb: 64 }, /callbackerMemoryMb must be an integer from 128 to 10240, got 64/],
     ['a callbacker timeout shorter than one delivery', { callbackerTimeoutSeconds: 10 }, /callbackerTimeoutSeconds must be an integer from 30 to 900, got 10/],
     ['a reserved concurrency of 0', { callbackerReservedConcurrency: 0 }, /callbackerReservedConcurrency must be an integer from 1 to 1000, got 0/],
+    ['a query API memory above the Lambda maximum', { queryApiMemoryMb: 10241 }, /queryApiMemoryMb must be an integer from 128 to 10240, got 10241/],
+    ['a fractional query API reserved concurrency', { queryApiReservedConcurrency: 2.5 }, /queryApiReservedConcurrency must be an integer from 1 to 1000, got 2.5/],
     ['a stage name with a slash', { stageName: 'live/v1' }, /stageName must be 1-128 letters, digits, underscores or hyphens, got "live\/v1"/],
     ['a throttling rate of 0', { throttlingRateLimit: 0 }, /throttlingRateLimit must be greater than 0 requests per second, got 0/],
     ['a throttling burst above the account limit', { throttlingBurstLimit: 10000 }, /throttlingBurstLimit must be an integer from 1 to 5000, got 10000/],
@@ -138,13 +147,17 @@ describe('construct props', () => {
  * Keywords the request model may use: their meaning is the same in JSON Schema draft-04 (API Gateway's dialect) and
  * in the draft ajv implements, so ajv's verdict is API Gateway's.
  */
-const DRAFT4_COMPATIBLE_KEYWORDS = new Set(['$schema', 'title', 'description', 'type', 'required', 'additionalProperties', 'properties', 'minLength', 'maxLength', 'pattern', 'allOf']);
+const DRAFT4_COMPATIBLE_KEYWORDS = new Set([
+  '$schema', 'title', 'description', 'type', 'required', 'additionalProperties', 'properties', 'minLength', 'maxLength', 'pattern', 'allOf',
+  'items', 'minItems', 'maxItems', 'minimum', 'maximum',
+]);
 
+/** Every keyword of the schema and of its sub-schemas (properties, items, allOf). */
 function keywordsOf(schema: unknown): string[] {
   if (!schema || typeof schema !== 'object') return [];
   const own = schema as Record<string, unknown>;
-  const nested = Object.values((own.properties as Record<string, unknown>) ?? {}).flatMap(keywordsOf);
-  return [...Object.keys(own), ...nested];
+  const subSchemas = [...Object.values((own.properties as Record<string, unknown>) ?? {}), own.items, ...((own.allOf as unknown[]) ?? [])];
+  return [...Object.keys(own), ...subSchemas.flatMap(keywordsOf)];
 }
 
 describe('API request bodies', () => {
@@ -176,14 +189,19 @@ describe('API request bodies', () => {
     ['a query that is not a string', { ...VALID, Query: 42 }],
     ['a query longer than Step Functions payloads allow', { ...VALID, Query: 'x'.repeat(MAX_QUERY_CHARACTERS + 1) }],
     ['a query with a C0 control character', { ...VALID, Query: 'SELECT 1 -- \u0000' }],
-    ['a plain-http callback URL', { ...VALID, CallbackUrl: 'http://hooks.example.com/athena' }],
-    ['a callback URL of another scheme', { ...VALID, CallbackUrl: 'file:///etc/passwd' }],
-    ['a javascript: callback URL', { ...VALID, CallbackUrl: 'javascript:alert(1)' }],
-    ['a callback URL with credentials', { ...VALID, CallbackUrl: 'https://user:secret@hooks.example.com/athena' }],
-    ['a callback URL without a host', { ...VALID, CallbackUrl: 'https:///athena' }],
-    ['a callback URL with white space', { ...VALID, CallbackUrl: 'https://hooks.example.com/a b' }],
-    ['a callback URL longer than the limit', { ...VALID, CallbackUrl: `https://hooks.example.com/${'a'.repeat(MAX_CALLBACK_URL_LENGTH)}` }],
+    ['a callback URL that is not a string', { ...VALID, CallbackUrl: ['https://hooks.example.com/athena'] }],
     ['an unknown property', { ...VALID, RoleArn: 'arn:aws:iam::123456789012:role/admin' }],
+    ['an empty list of execution parameters (Athena wants at least one)', { ...VALID, ExecutionParameters: [] }],
+    ['execution parameters that are not a list', { ...VALID, ExecutionParameters: "'a'" }],
+    ['an execution parameter that is not a string', { ...VALID, ExecutionParameters: [42] }],
+    ['an empty execution parameter', { ...VALID, ExecutionParameters: [''] }],
+    ['an execution parameter longer than Athena allows', { ...VALID, ExecutionParameters: ['1'.repeat(EXECUTION_PARAMETER_LENGTH.max + 1)] }],
+    ['an execution parameter with a C0 control character', { ...VALID, ExecutionParameters: ["'a\u0007'"] }],
+    ['more execution parameters than a payload can hold', { ...VALID, ExecutionParameters: Array(MAX_EXECUTION_PARAMETERS + 1).fill('1') }],
+    ['a negative result reuse age', { ...VALID, ResultReuseMaxAgeMinutes: -1 }],
+    ['a result reuse age above 7 days', { ...VALID, ResultReuseMaxAgeMinutes: RESULT_REUSE_MAX_AGE_MINUTES.max + 1 }],
+    ['a fractional result reuse age', { ...VALID, ResultReuseMaxAgeMinutes: 1.5 }],
+    ['a result reuse age given as a string', { ...VALID, ResultReuseMaxAgeMinutes: '60' }],
     ['an array', [VALID]],
     ['a string', JSON.stringify(VALID)],
     ['null', null],
@@ -196,7 +214,21 @@ describe('API request bodies', () => {
     ['a query with apostrophes and non-ASCII text', { ...VALID, Query: "SELECT 'café' AS name" }],
     ['a callback URL with a port and a query string', { ...VALID, CallbackUrl: 'https://hooks.example.com:8443/athena?tenant=42#x' }],
     ['a query of exactly the largest size', { ...VALID, Query: 'x'.repeat(MAX_QUERY_CHARACTERS) }],
+    ['one execution parameter of each longest and shortest length', { ...VALID, ExecutionParameters: ['1', `'${'x'.repeat(EXECUTION_PARAMETER_LENGTH.max - 2)}'`] }],
+    ['result reuse disabled with 0', { ...VALID, ResultReuseMaxAgeMinutes: RESULT_REUSE_MAX_AGE_MINUTES.min }],
+    ['the longest result reuse age', { ...VALID, ResultReuseMaxAgeMinutes: RESULT_REUSE_MAX_AGE_MINUTES.max }],
   ])('accepts %s', (_what, body) => {
     expect(validate(body)).toBe(true);
+  });
+
+  // API Gateway's validator quotes a failing string whole in its 400 (`does not match input string "http://…?token=…"`),
+  // so the URL's shape and length are the query API function's to check: its 400 shows the URL without its query
+  // string or user info (e2e: query-api-input.test.ts).
+  it.each([
+    ['a plain-http callback URL with a token', 'http://hooks.example.com/athena?token=s3cr3t'],
+    ['a callback URL with credentials', 'https://user:s3cr3t@hooks.example.com/athena'],
+    ['a callback URL longer than the limit', `https://hooks.example.com/?token=${'a'.repeat(MAX_CALLBACK_URL_LENGTH)}`],
+  ])('leaves %s to the function, so the model never quotes it', (_what, url) => {
+    expect(validate({ ...VALID, CallbackUrl: url })).toBe(true);
   });
 });

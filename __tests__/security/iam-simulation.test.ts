@@ -181,16 +181,67 @@ const PERMISSIONS: readonly PermissionRow[] = [
   { role: 'presigner', action: 'secretsmanager:GetSecretValue', on: 'the signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
   { role: 'presigner', action: 'sts:AssumeRole', on: 'the callbacker role, were it to trust the account', resource: (d) => roleOf(d, 'callbacker').arn, resourcePolicy: () => trustsAccount(ACCOUNT_ID), expected: 'Denied' },
 
-  // --- API role: StartExecution on this state machine, nothing else ---------------------------------------------
-  { role: 'api', action: 'states:StartExecution', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Allowed' },
-  { role: 'api', action: 'states:StartExecution', on: 'another state machine', resource: () => arn('states', 'stateMachine:other-queries'), expected: 'Denied' },
-  { role: 'api', action: 'states:StartSyncExecution', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
-  { role: 'api', action: 'states:StopExecution', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
-  { role: 'api', action: 'states:DescribeExecution', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
-  { role: 'api', action: 'states:GetExecutionHistory', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
-  { role: 'api', action: 'states:UpdateStateMachine', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
-  { role: 'api', action: 'iam:PassRole', on: 'the state machine role', resource: (d) => roleOf(d, 'stateMachine').arn, expected: 'Denied' },
-  { role: 'api', action: 'lambda:InvokeFunction', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Denied' },
+  // --- Query API role: submit, status, cancel and result links on this deployment (issue 11) ---------------------
+  { role: 'queryApi', action: 'states:StartExecution', on: 'the query state machine (submit)', resource: (d) => d.arns.stateMachine, expected: 'Allowed' },
+  { role: 'queryApi', action: 'states:DescribeExecution', on: 'an execution of the query state machine (status, idempotent submit)', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
+  { role: 'queryApi', action: 'states:GetExecutionHistory', on: 'an execution of the query state machine (status, cancel)', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
+  { role: 'queryApi', action: 'states:StopExecution', on: 'an execution of the query state machine (cancel before start)', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
+  { role: 'queryApi', action: 'states:StartExecution', on: 'the cancellation state machine', resource: (d) => d.arns.cancellationStateMachine, expected: 'Allowed' },
+  { role: 'queryApi', action: 'states:DescribeExecution', on: 'an execution of the cancellation state machine', resource: (d) => executionOf(d.arns.cancellationStateMachine), expected: 'Allowed' },
+  { role: 'queryApi', action: 'states:GetExecutionHistory', on: 'an execution of the cancellation state machine', resource: (d) => executionOf(d.arns.cancellationStateMachine), expected: 'Allowed' },
+  { role: 'queryApi', action: 'athena:GetQueryExecution', on: `workgroup/${WORK_GROUP} (status)`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Allowed' },
+  { role: 'queryApi', action: 'athena:StopQueryExecution', on: `workgroup/${WORK_GROUP} (cancel)`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Allowed' },
+  {
+    role: 'queryApi',
+    action: 'sts:AssumeRole',
+    on: 'the presigner role (result links)',
+    principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'queryApi').name}/${d.arns.queryApiFunction.split(':').pop()}`,
+    resource: (d) => roleOf(d, 'presigner').arn,
+    resourcePolicy: (d) => roleOf(d, 'presigner').trust,
+    expected: 'Allowed',
+  },
+  { role: 'queryApi', action: 'logs:PutLogEvents', on: 'a stream of its own log group', resource: (d) => `${d.arns.queryApiLogGroup}:log-stream:2026/11/25/[$LATEST]0f1e2d3c`, expected: 'Allowed' },
+  { role: 'queryApi', action: 'logs:CreateLogStream', on: 'a stream of its own log group', resource: (d) => `${d.arns.queryApiLogGroup}:log-stream:2026/11/25/[$LATEST]0f1e2d3c`, expected: 'Allowed' },
+  { role: 'queryApi', action: 'xray:PutTraceSegments', on: '*', resource: () => '*', expected: 'Allowed' },
+  { role: 'queryApi', action: 'states:StopExecution', on: 'an execution of the cancellation state machine', resource: (d) => executionOf(d.arns.cancellationStateMachine), expected: 'Denied' },
+  { role: 'queryApi', action: 'states:StartExecution', on: 'another state machine', resource: () => arn('states', 'stateMachine:other-queries'), expected: 'Denied' },
+  { role: 'queryApi', action: 'states:StopExecution', on: 'an execution of another state machine', resource: () => executionOf(arn('states', 'stateMachine:other-queries')), expected: 'Denied' },
+  { role: 'queryApi', action: 'states:DescribeExecution', on: 'an execution of another state machine', resource: () => executionOf(arn('states', 'stateMachine:other-queries')), expected: 'Denied' },
+  { role: 'queryApi', action: 'states:StartSyncExecution', on: 'the query state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { role: 'queryApi', action: 'states:ListExecutions', on: 'the query state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { role: 'queryApi', action: 'states:UpdateStateMachine', on: 'the query state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { role: 'queryApi', action: 'states:RedriveExecution', on: 'an execution of the query state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
+  { role: 'queryApi', action: 'athena:StartQueryExecution', on: `workgroup/${WORK_GROUP} (only the state machine starts queries)`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Denied' },
+  { role: 'queryApi', action: 'athena:GetQueryResults', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Denied' },
+  { role: 'queryApi', action: 'athena:StopQueryExecution', on: 'workgroup/other', resource: () => arn('athena', 'workgroup/other'), expected: 'Denied' },
+  { role: 'queryApi', action: 'athena:GetQueryExecution', on: 'workgroup/other', resource: () => arn('athena', 'workgroup/other'), expected: 'Denied' },
+  { role: 'queryApi', action: 's3:GetObject', on: 'an object under the results prefix (it presigns through the presigner role)', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { role: 'queryApi', action: 'sts:AssumeRole', on: 'another role that trusts the whole account', resource: () => `arn:aws:iam::${ACCOUNT_ID}:role/admin`, resourcePolicy: () => trustsAccount(ACCOUNT_ID), expected: 'Denied' },
+  { role: 'queryApi', action: 'iam:PassRole', on: 'the state machine role', resource: (d) => roleOf(d, 'stateMachine').arn, expected: 'Denied' },
+  { role: 'queryApi', action: 'lambda:InvokeFunction', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Denied' },
+  { role: 'queryApi', action: 'sqs:SendMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Denied' },
+  { role: 'queryApi', action: 'secretsmanager:GetSecretValue', on: 'the signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
+  { role: 'queryApi', action: 'logs:PutLogEvents', on: "the callbacker's log group", resource: (d) => `${d.arns.callbackerLogGroup}:log-stream:x`, expected: 'Denied' },
+
+  // --- Cancellation state machine role: deliver and record dead letters, nothing else -----------------------------
+  { role: 'cancellationStateMachine', action: 'lambda:InvokeFunction', on: 'the callbacker', resource: (d) => d.arns.callbackerFunction, expected: 'Allowed' },
+  { role: 'cancellationStateMachine', action: 'sqs:SendMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
+  { role: 'cancellationStateMachine', action: 'kms:GenerateDataKey', on: 'the dead-letter queue key through SQS', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, context: through('sqs'), expected: 'Allowed', when: withDeadLetterKey },
+  { role: 'cancellationStateMachine', action: 'kms:GenerateDataKey', on: 'the dead-letter queue key called directly', resource: () => DEAD_LETTER_KEY_ARN, resourcePolicy: keyPolicy, expected: 'Denied', when: withDeadLetterKey },
+  { role: 'cancellationStateMachine', action: 'logs:CreateLogDelivery', on: '*', resource: () => '*', expected: 'Allowed' },
+  { role: 'cancellationStateMachine', action: 'athena:StartQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Denied' },
+  { role: 'cancellationStateMachine', action: 'athena:StopQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Denied' },
+  { role: 'cancellationStateMachine', action: 's3:GetObject', on: 'an object under the results prefix', resource: () => RESULT_OBJECT, expected: 'Denied' },
+  { role: 'cancellationStateMachine', action: 'glue:GetTable', on: 'table sales/orders of this account', resource: () => glue('table/sales/orders'), expected: 'Denied' },
+  { role: 'cancellationStateMachine', action: 'lambda:InvokeFunction', on: 'the query API function', resource: (d) => d.arns.queryApiFunction, expected: 'Denied' },
+  { role: 'cancellationStateMachine', action: 'states:StartExecution', on: 'the query state machine', resource: (d) => d.arns.stateMachine, expected: 'Denied' },
+  { role: 'cancellationStateMachine', action: 'sqs:ReceiveMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Denied' },
+  { role: 'cancellationStateMachine', action: 'secretsmanager:GetSecretValue', on: 'the signing secret', resource: (d) => d.arns.signingSecret, expected: 'Denied' },
+
+  // --- What the removed API Gateway role used to hold, now held by no role but the query API's ------------------
+  { role: 'stateMachine', action: 'states:StopExecution', on: 'an execution of its own state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
+  { role: 'callbacker', action: 'states:StopExecution', on: 'an execution of the query state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Denied' },
+  { role: 'callbacker', action: 'athena:StopQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Denied' },
 ];
 
 describe.each(DEPLOYMENT_SPECS)('IAM policies of the $label', (spec) => {
@@ -238,6 +289,14 @@ interface QueueRow {
 const anyone = () => [allowsEverywhere('sqs:*')];
 const QUEUE_ROWS: readonly QueueRow[] = [
   { by: "the state machine role's session", principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'stateMachine').name}/exec`, action: 'sqs:SendMessage', identity: (d) => roleOf(d, 'stateMachine').inline, expected: 'Allowed' },
+  {
+    by: "the cancellation state machine role's session",
+    principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'cancellationStateMachine').name}/exec`,
+    action: 'sqs:SendMessage',
+    identity: (d) => roleOf(d, 'cancellationStateMachine').inline,
+    expected: 'Allowed',
+  },
+  { by: 'the query API role, even if allowed sqs:* everywhere', principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'queryApi').name}/fn`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
   { by: 'the callbacker role, even if allowed sqs:* everywhere', principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'callbacker').name}/fn`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
   { by: 'an administrator role of the account', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/admin/alice`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
   { by: 'an IAM user of the account', principal: () => `arn:aws:iam::${ACCOUNT_ID}:user/mallory`, action: 'sqs:SendMessage', identity: anyone, expected: 'Denied' },
@@ -255,12 +314,12 @@ describe.each(DEPLOYMENT_SPECS)('the dead-letter queue policy of the $label', (s
     // THEN
     expect(statements).toEqual([
       {
-        Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+        Sid: 'OnlyTheStateMachinesRecordDeadLetters',
         Effect: 'Deny',
         Principal: '*',
         Action: ['sqs:SendMessage'],
         Resource: [d.arns.deadLetterQueue],
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleOf(d, 'stateMachine').arn } },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [roleOf(d, 'stateMachine').arn, roleOf(d, 'cancellationStateMachine').arn] } },
       },
     ]);
   });
@@ -285,6 +344,61 @@ describe.each(DEPLOYMENT_SPECS)('the dead-letter queue policy of the $label', (s
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// Who may invoke the query API function: API Gateway, from this API's routes (its Lambda permissions, issue 11)
+// ---------------------------------------------------------------------------------------------------------------
+
+interface InvokeRow {
+  readonly by: string;
+  readonly principal: string;
+  /** The method ARN API Gateway invokes from: `<execution ARN>/<stage>/<METHOD>/<path>`. */
+  readonly sourceArn: (d: RenderedDeployment) => string;
+  /** @default this account */
+  readonly sourceAccount?: string;
+  readonly expected: Decision;
+}
+
+const route = (d: RenderedDeployment, method: string) => `${d.arns.restApiExecution}/live/${method}`;
+const otherApi = (d: RenderedDeployment, method: string) => `${d.arns.restApiExecution.replace(/[^:]+$/, 'zz9otherapi')}/live/${method}`;
+
+const INVOKE_ROWS: readonly InvokeRow[] = [
+  { by: 'API Gateway for POST /queries', principal: 'apigateway.amazonaws.com', sourceArn: (d) => route(d, 'POST/queries'), expected: 'Allowed' },
+  { by: 'API Gateway for POST /invocation', principal: 'apigateway.amazonaws.com', sourceArn: (d) => route(d, 'POST/invocation'), expected: 'Allowed' },
+  { by: 'API Gateway for GET /queries/{id}', principal: 'apigateway.amazonaws.com', sourceArn: (d) => route(d, 'GET/queries/order-7'), expected: 'Allowed' },
+  { by: 'API Gateway for DELETE /queries/{id}', principal: 'apigateway.amazonaws.com', sourceArn: (d) => route(d, 'DELETE/queries/order-7'), expected: 'Allowed' },
+  { by: 'API Gateway for GET /queries/{id}/result', principal: 'apigateway.amazonaws.com', sourceArn: (d) => route(d, 'GET/queries/order-7/result'), expected: 'Allowed' },
+  { by: 'API Gateway for a method the API does not have (PUT /queries)', principal: 'apigateway.amazonaws.com', sourceArn: (d) => route(d, 'PUT/queries'), expected: 'Denied' },
+  { by: 'API Gateway for DELETE /invocation', principal: 'apigateway.amazonaws.com', sourceArn: (d) => route(d, 'DELETE/invocation'), expected: 'Denied' },
+  { by: 'API Gateway for POST /queries of another API of the account', principal: 'apigateway.amazonaws.com', sourceArn: (d) => otherApi(d, 'POST/queries'), expected: 'Denied' },
+  {
+    by: 'API Gateway for POST /queries of an API with the same id in another account',
+    principal: 'apigateway.amazonaws.com',
+    sourceArn: (d) => route(d, 'POST/queries').replace(`:${ACCOUNT_ID}:`, ':210987654321:'),
+    sourceAccount: '210987654321',
+    expected: 'Denied',
+  },
+  { by: 'Step Functions, citing a route of the API', principal: 'states.amazonaws.com', sourceArn: (d) => route(d, 'POST/queries'), expected: 'Denied' },
+];
+
+describe.each(DEPLOYMENT_SPECS)('the query API function policy of the $label', (spec) => {
+  it.each(INVOKE_ROWS)('lambda:InvokeFunction by $by is $expected', async (row) => {
+    // GIVEN
+    const d = deployment(spec);
+    // WHEN
+    const decision = await decide({
+      principal: row.principal,
+      action: 'lambda:InvokeFunction',
+      resource: d.arns.queryApiFunction,
+      resourceAccount: ACCOUNT_ID,
+      identityPolicies: [],
+      resourcePolicy: d.queryApiFunctionPolicy,
+      context: { 'aws:SourceArn': row.sourceArn(d), 'aws:SourceAccount': row.sourceAccount ?? ACCOUNT_ID },
+    });
+    // THEN
+    expect(decision).toBe(row.expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // What npm run redrive may do with the policy grantRedrive attaches (issue 12 §3)
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -294,6 +408,7 @@ function redriveOf(spec: DeploymentSpec, d: RenderedDeployment): PolicyDocument 
     arns: { partition: 'aws', region: REGION, accountId: ACCOUNT_ID },
     stateMachineArn: d.arns.stateMachine,
     stateMachineName: d.arns.stateMachine.split(':').pop() ?? '',
+    cancellationStateMachine: { arn: d.arns.cancellationStateMachine, name: d.arns.cancellationStateMachine.split(':').pop() ?? '' },
     workGroup: WORK_GROUP,
     deadLetterQueueArn: d.arns.deadLetterQueue,
     callbackerFunctionArn: d.arns.callbackerFunction,
@@ -315,6 +430,10 @@ const REDRIVE_ROWS: readonly RedriveRow[] = [
   { action: 'states:ListExecutions', on: 'this state machine', resource: (d) => d.arns.stateMachine, expected: 'Allowed' },
   { action: 'states:DescribeExecution', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
   { action: 'states:GetExecutionHistory', on: 'an execution of this state machine', resource: (d) => executionOf(d.arns.stateMachine), expected: 'Allowed' },
+  { action: 'states:ListExecutions', on: 'the cancellation state machine', resource: (d) => d.arns.cancellationStateMachine, expected: 'Allowed' },
+  { action: 'states:DescribeExecution', on: 'an execution of the cancellation state machine', resource: (d) => executionOf(d.arns.cancellationStateMachine), expected: 'Allowed' },
+  { action: 'states:GetExecutionHistory', on: 'an execution of the cancellation state machine', resource: (d) => executionOf(d.arns.cancellationStateMachine), expected: 'Allowed' },
+  { action: 'states:StartExecution', on: 'the cancellation state machine', resource: (d) => d.arns.cancellationStateMachine, expected: 'Denied' },
   { action: 'athena:GetQueryExecution', on: `workgroup/${WORK_GROUP}`, resource: () => arn('athena', `workgroup/${WORK_GROUP}`), expected: 'Allowed' },
   { action: 'sqs:ReceiveMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
   { action: 'sqs:DeleteMessage', on: 'the dead-letter queue', resource: (d) => d.arns.deadLetterQueue, expected: 'Allowed' },
@@ -358,12 +477,13 @@ describe.each(DEPLOYMENT_SPECS)('the redrive policy of the $label', (spec) => {
 // Trust policies
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The one principal each role trusts. */
-const TRUSTED_PRINCIPAL: Readonly<Record<RoleKey, (d: RenderedDeployment) => Record<string, string>>> = {
+/** The principals each role trusts: one service, or (the presigner) the two functions' roles. */
+const TRUSTED_PRINCIPAL: Readonly<Record<RoleKey, (d: RenderedDeployment) => Record<string, string | string[]>>> = {
   stateMachine: () => ({ Service: 'states.amazonaws.com' }),
+  cancellationStateMachine: () => ({ Service: 'states.amazonaws.com' }),
   callbacker: () => ({ Service: 'lambda.amazonaws.com' }),
-  presigner: (d) => ({ AWS: roleOf(d, 'callbacker').arn }),
-  api: () => ({ Service: 'apigateway.amazonaws.com' }),
+  presigner: (d) => ({ AWS: [roleOf(d, 'callbacker').arn, roleOf(d, 'queryApi').arn] }),
+  queryApi: () => ({ Service: 'lambda.amazonaws.com' }),
   apiGatewayAccount: () => ({ Service: 'apigateway.amazonaws.com' }),
 };
 
@@ -376,15 +496,19 @@ const CONFUSED_DEPUTY: Readonly<Record<RoleKey, { readonly condition: (d: Render
     condition: (d) => ({ StringEquals: { 'aws:SourceAccount': ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': d.arns.stateMachine } }),
     doc: 'https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html',
   },
+  cancellationStateMachine: {
+    condition: (d) => ({ StringEquals: { 'aws:SourceAccount': ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': d.arns.cancellationStateMachine } }),
+    doc: 'https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html',
+  },
   callbacker: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html' },
   presigner: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining' },
-  api: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html' },
+  queryApi: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html' },
   apiGatewayAccount: { condition: () => undefined, doc: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html' },
 };
 
 /** The roles a deployment creates: the account-level logging role only when asked for. */
 function expectedRoles(spec: DeploymentSpec): RoleKey[] {
-  const keys: RoleKey[] = ['stateMachine', 'callbacker', 'presigner', 'api'];
+  const keys: RoleKey[] = ['stateMachine', 'cancellationStateMachine', 'callbacker', 'presigner', 'queryApi'];
   return spec.props?.manageApiGatewayAccountRole ? [...keys, 'apiGatewayAccount'] : keys;
 }
 
@@ -398,7 +522,7 @@ describe.each(DEPLOYMENT_SPECS)('trust policies of the $label', (spec) => {
     expect(keys.sort()).toEqual(expectedRoles(spec).sort());
   });
 
-  it.each(expectedRoles(spec))('the %s role trusts exactly one principal, in one statement', (key) => {
+  it.each(expectedRoles(spec))('the %s role trusts exactly its principals, in one statement', (key) => {
     const d = deployment(spec);
     const { trust } = roleOf(d, key);
     expect(trust.Statement).toHaveLength(1);
@@ -431,6 +555,7 @@ interface TrustRow {
 
 const sourceOf = (account: string, stateMachineArn: string) => ({ 'aws:SourceAccount': account, 'aws:SourceArn': stateMachineArn });
 const callbackerSession = (d: RenderedDeployment) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'callbacker').name}/session`;
+const queryApiSession = (d: RenderedDeployment) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'queryApi').name}/session`;
 
 const TRUST: readonly TrustRow[] = [
   { role: 'stateMachine', by: 'Step Functions for this state machine', principal: () => 'states.amazonaws.com', context: (d) => sourceOf(ACCOUNT_ID, d.arns.stateMachine), expected: 'Allowed' },
@@ -446,9 +571,14 @@ const TRUST: readonly TrustRow[] = [
   { role: 'presigner', by: 'another role of the account allowed to assume any role', principal: () => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/admin/session`, identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
   { role: 'presigner', by: 'Lambda', principal: () => 'lambda.amazonaws.com', expected: 'Denied' },
   { role: 'presigner', by: 'a same-named callbacker role of another account', principal: (d) => roleOf(d, 'callbacker').arn.replace(ACCOUNT_ID, OTHER_ACCOUNT_ID), identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
-  { role: 'api', by: 'API Gateway', principal: () => 'apigateway.amazonaws.com', expected: 'Allowed' },
-  { role: 'api', by: 'Step Functions', principal: () => 'states.amazonaws.com', expected: 'Denied' },
-  { role: 'api', by: 'another role of the account allowed to assume any role', principal: () => `arn:aws:iam::${ACCOUNT_ID}:role/admin`, identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
+  { role: 'presigner', by: "the query API function's session (result links)", principal: queryApiSession, identity: (d) => roleOf(d, 'queryApi').inline, expected: 'Allowed' },
+  { role: 'presigner', by: "the state machine role's session", principal: (d) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleOf(d, 'stateMachine').name}/exec`, identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
+  { role: 'queryApi', by: 'Lambda', principal: () => 'lambda.amazonaws.com', expected: 'Allowed' },
+  { role: 'queryApi', by: 'API Gateway', principal: () => 'apigateway.amazonaws.com', expected: 'Denied' },
+  { role: 'queryApi', by: 'another role of the account allowed to assume any role', principal: () => `arn:aws:iam::${ACCOUNT_ID}:role/admin`, identity: () => [allowsEverywhere('sts:AssumeRole')], expected: 'Denied' },
+  { role: 'cancellationStateMachine', by: 'Step Functions for the cancellation state machine', principal: () => 'states.amazonaws.com', context: (d) => sourceOf(ACCOUNT_ID, d.arns.cancellationStateMachine), expected: 'Allowed' },
+  { role: 'cancellationStateMachine', by: 'Step Functions for the query state machine', principal: () => 'states.amazonaws.com', context: (d) => sourceOf(ACCOUNT_ID, d.arns.stateMachine), expected: 'Denied' },
+  { role: 'cancellationStateMachine', by: 'Step Functions without a source', principal: () => 'states.amazonaws.com', expected: 'Denied' },
   { role: 'apiGatewayAccount', by: 'API Gateway', principal: () => 'apigateway.amazonaws.com', expected: 'Allowed', when: (s) => s.props?.manageApiGatewayAccountRole === true },
   { role: 'apiGatewayAccount', by: 'Lambda', principal: () => 'lambda.amazonaws.com', expected: 'Denied', when: (s) => s.props?.manageApiGatewayAccountRole === true },
 ];

@@ -3,7 +3,7 @@
  * override tested on literal props.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { REQUEST_CONTENT_TYPE } from '../../constructs/builders/api-contract';
+import { API_ROUTES, IDEMPOTENCY_KEY_HEADER, QUERY_ID_PARAMETER, REQUEST_CONTENT_TYPE } from '../../constructs/builders/api-contract';
 import type { SynthesizedStack } from '../../twin/wiring/synthesized-stack';
 import {
   BASE_PROPS,
@@ -62,6 +62,7 @@ beforeAll(() => {
       deadLetterQueueKmsKeyArn: DEAD_LETTER_KEY_ARN,
       resultsKmsKeyArn: RESULTS_KEY_ARN,
       callbackerReservedConcurrency: 5,
+      queryApiReservedConcurrency: 7,
       webAclArn: WEB_ACL_ARN,
       manageApiGatewayAccountRole: true,
       tags: OVERRIDE_TAGS,
@@ -76,8 +77,22 @@ afterAll(() => scratch.removeAll());
 
 const logGroups = (stack: SynthesizedStack) => created(stack, 'aws_cloudwatch_log_group');
 const methodSettings = (stack: SynthesizedStack) => block(createdOnly(stack, 'aws_api_gateway_method_settings').config, 'settings');
-const lambdaFunction = (stack: SynthesizedStack) => only(stack, 'aws_lambda_function').config;
-const createdFunction = (stack: SynthesizedStack) => createdOnly(stack, 'aws_lambda_function').config;
+/** The two functions, by the construct that makes each. */
+const FUNCTIONS = [
+  ['callbacker', 'Callbacker'],
+  ['query API function', 'QueryApi'],
+] as const;
+const STATE_MACHINES = [
+  ['query state machine', 'Queries'],
+  ['cancellation state machine', 'Cancellations'],
+] as const;
+const lambdaFunction = (stack: SynthesizedStack, construct = 'Callbacker') => resourceAt(stack, 'aws_lambda_function', `/${construct}/Function`).config;
+const createdFunction = (stack: SynthesizedStack, construct: string) => {
+  const { name } = resourceAt(stack, 'aws_lambda_function', `/${construct}/Function`);
+  const found = created(stack, 'aws_lambda_function').filter((r) => r.name === name);
+  if (found.length !== 1) throw new Error(`Expected the ${construct} function to be created`);
+  return found[0].config;
+};
 
 describe.each([
   ['the module stack (Terraform variables)', () => moduleStack],
@@ -98,33 +113,69 @@ describe.each([
     expect(new Set(authorizations)).toEqual(new Set(['AWS_IAM']));
   });
 
-  it('exposes POST methods only', () => {
-    expect(new Set(resources(stackOf(), 'aws_api_gateway_method').map((m) => m.config.http_method))).toEqual(new Set(['POST']));
-  });
-
-  it('validates the body of every method against the request model', () => {
+  it('exposes exactly the routes of the contract', () => {
     // GIVEN
     const stack = stackOf();
-    const validator = only(stack, 'aws_api_gateway_request_validator');
+    const paths = new Map(resources(stack, 'aws_api_gateway_resource').map((r) => [reference(r, 'id'), r.config]));
+    const fullPath = (id: unknown): string => {
+      const resource = paths.get(String(id));
+      return resource === undefined ? '' : `${fullPath(resource.parent_id)}/${String(resource.path_part)}`;
+    };
+    // WHEN
+    const routes = resources(stack, 'aws_api_gateway_method').map((m) => `${String(m.config.http_method)} ${fullPath(m.config.resource_id)}`);
+    // THEN
+    expect(routes.sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it('validates the body of every POST against the request model, and the path of every other method', () => {
+    // GIVEN
+    const stack = stackOf();
+    const validators = resources(stack, 'aws_api_gateway_request_validator');
+    const [bodyValidator, parametersValidator] = ['body', 'parameters'].map((name) => validators.find((v) => v.config.name === name) as Resource);
     const model = only(stack, 'aws_api_gateway_model');
     // WHEN
     const methods = resources(stack, 'aws_api_gateway_method').map((m) => m.config);
     // THEN
-    expect(validator.config.validate_request_body).toBe(true);
+    expect(bodyValidator.config).toMatchObject({ validate_request_body: true, validate_request_parameters: false });
+    expect(parametersValidator.config).toMatchObject({ validate_request_body: false, validate_request_parameters: true });
     for (const method of methods) {
-      expect(method.request_validator_id).toBe(reference(validator, 'id'));
-      expect(method.request_models).toEqual({ [REQUEST_CONTENT_TYPE]: reference(model, 'name') });
+      if (method.http_method === 'POST') {
+        expect(method.request_validator_id).toBe(reference(bodyValidator, 'id'));
+        expect(method.request_models).toEqual({ [REQUEST_CONTENT_TYPE]: reference(model, 'name') });
+        expect(method.request_parameters).toEqual({ [`method.request.header.${IDEMPOTENCY_KEY_HEADER}`]: false });
+      } else {
+        expect(method.request_validator_id).toBe(reference(parametersValidator, 'id'));
+        expect(method.request_parameters).toEqual({ [`method.request.path.${QUERY_ID_PARAMETER}`]: true });
+      }
     }
   });
 
-  it('never passes a body of another content type through to StartExecution', () => {
+  it('hands every route to the query API function through a Lambda proxy integration', () => {
     // GIVEN
-    const integrations = resources(stackOf(), 'aws_api_gateway_integration').map((i) => i.config);
+    const stack = stackOf();
+    const fn = resourceAt(stack, 'aws_lambda_function', '/QueryApi/Function');
+    // WHEN
+    const integrations = resources(stack, 'aws_api_gateway_integration').map((i) => i.config);
     // THEN
-    expect(integrations.length).toBeGreaterThan(0);
+    expect(integrations).toHaveLength(API_ROUTES.length);
     for (const integration of integrations) {
-      expect(integration.passthrough_behavior).toBe('NEVER');
-      expect(Object.keys(integration.request_templates as object)).toEqual([REQUEST_CONTENT_TYPE]);
+      expect(integration).toMatchObject({ type: 'AWS_PROXY', integration_http_method: 'POST', uri: `\${aws_lambda_function.${fn.name}.invoke_arn}` });
+    }
+  });
+
+  it('lets API Gateway invoke the function for the routes of this API only, one permission per route', () => {
+    // GIVEN
+    const stack = stackOf();
+    const api = only(stack, 'aws_api_gateway_rest_api');
+    const fn = resourceAt(stack, 'aws_lambda_function', '/QueryApi/Function');
+    // WHEN
+    const permissions = resources(stack, 'aws_lambda_permission').map((p) => p.config);
+    // THEN
+    expect(permissions.map((p) => p.source_arn).sort()).toEqual(
+      API_ROUTES.map((r) => `${reference(api, 'execution_arn')}/*/${r.method}${r.path.replace(`{${QUERY_ID_PARAMETER}}`, '*')}`).sort(),
+    );
+    for (const permission of permissions) {
+      expect(permission).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com', function_name: `\${aws_lambda_function.${fn.name}.function_name}` });
     }
   });
 
@@ -169,18 +220,18 @@ describe.each([
   });
 
   // --- State machine -----------------------------------------------------------------------------------------------
-  it('logs state machine errors without execution data', () => {
+  it.each(STATE_MACHINES)('logs errors of the %s without execution data', (_name, construct) => {
     // GIVEN
     const stack = stackOf();
-    const logGroup = resourceAt(stack, 'aws_cloudwatch_log_group', '/Queries/LogGroup');
+    const logGroup = resourceAt(stack, 'aws_cloudwatch_log_group', `/${construct}/LogGroup`);
     // WHEN
-    const logging = block(only(stack, 'aws_sfn_state_machine').config, 'logging_configuration');
+    const logging = block(resourceAt(stack, 'aws_sfn_state_machine', `/${construct}/StateMachine`).config, 'logging_configuration');
     // THEN
     expect(logging).toEqual({ level: 'ERROR', include_execution_data: false, log_destination: `\${aws_cloudwatch_log_group.${logGroup.name}.arn}:*` });
   });
 
-  it('traces the state machine with X-Ray', () => {
-    expect(block(only(stackOf(), 'aws_sfn_state_machine').config, 'tracing_configuration')).toEqual({ enabled: true });
+  it.each(STATE_MACHINES)('traces the %s with X-Ray', (_name, construct) => {
+    expect(block(resourceAt(stackOf(), 'aws_sfn_state_machine', `/${construct}/StateMachine`).config, 'tracing_configuration')).toEqual({ enabled: true });
   });
 
   // --- Lambda ------------------------------------------------------------------------------------------------------
@@ -188,21 +239,21 @@ describe.each([
     // GIVEN
     const groups = logGroups(stackOf());
     // THEN
-    expect(groups).toHaveLength(3);
-    expect(groups.map((g) => g.config.retention_in_days)).toEqual([30, 30, 30]);
+    expect(groups).toHaveLength(5);
+    expect(groups.map((g) => g.config.retention_in_days)).toEqual([30, 30, 30, 30, 30]);
   });
 
-  it('has the callbacker log to the log group the module created', () => {
+  it.each(FUNCTIONS)('has the %s log to the log group the module created', (_name, construct) => {
     // GIVEN
     const stack = stackOf();
-    const logGroup = resourceAt(stack, 'aws_cloudwatch_log_group', '/Callbacker/LogGroup');
+    const logGroup = resourceAt(stack, 'aws_cloudwatch_log_group', `/${construct}/LogGroup`);
     // THEN
-    expect(block(lambdaFunction(stack), 'logging_config')).toMatchObject({ log_group: `\${aws_cloudwatch_log_group.${logGroup.name}.name}` });
+    expect(block(lambdaFunction(stack, construct), 'logging_config')).toMatchObject({ log_group: `\${aws_cloudwatch_log_group.${logGroup.name}.name}` });
   });
 
   it('puts no secret in the callbacker environment, only the ARN of the secret', () => {
     // GIVEN
-    const variables = block(createdFunction(stackOf()), 'environment').variables as Record<string, string>;
+    const variables = block(createdFunction(stackOf(), 'Callbacker'), 'environment').variables as Record<string, string>;
     const secret = createdOnly(stackOf(), 'aws_secretsmanager_secret');
     // WHEN
     const leaking = Object.entries(variables).filter(
@@ -215,12 +266,22 @@ describe.each([
     expect(variables.WEBHOOK_SECRET_ARN).toBe(secret.attributes.arn);
   });
 
-  it('leaves the callbacker concurrency unreserved', () => {
-    expect(createdFunction(stackOf()).reserved_concurrent_executions ?? undefined).toBeUndefined();
+  it('gives the query API function no secret, not even the ARN of the signing secret', () => {
+    // GIVEN
+    const variables = block(createdFunction(stackOf(), 'QueryApi'), 'environment').variables as Record<string, string>;
+    // WHEN
+    const secretLike = Object.entries(variables).filter(([name, value]) => /SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL/i.test(name) || /secretsmanager|whsec_/i.test(value));
+    // THEN
+    expect(Object.keys(variables).sort()).toEqual(['CANCELLATION_STATE_MACHINE_ARN', 'OUTPUT_LOCATION', 'PRESIGNER_ROLE_ARN', 'PRESIGN_EXPIRY_SECONDS', 'STATE_MACHINE_ARN']);
+    expect(secretLike).toEqual([]);
   });
 
-  it('traces the callbacker with X-Ray', () => {
-    expect(block(lambdaFunction(stackOf()), 'tracing_config')).toEqual({ mode: 'Active' });
+  it.each(FUNCTIONS)('leaves the %s concurrency unreserved', (_name, construct) => {
+    expect(createdFunction(stackOf(), construct).reserved_concurrent_executions ?? undefined).toBeUndefined();
+  });
+
+  it.each(FUNCTIONS)('traces the %s with X-Ray', (_name, construct) => {
+    expect(block(lambdaFunction(stackOf(), construct), 'tracing_config')).toEqual({ mode: 'Active' });
   });
 
   // --- Presigned URLs, dead letters ----------------------------------------------------------------------------------
@@ -261,11 +322,11 @@ describe('overrides of the secure defaults (literal props)', () => {
   });
 
   it('keeps every log group for the retention given', () => {
-    expect(logGroups(overrides).map((g) => g.config.retention_in_days)).toEqual([90, 90, 90]);
+    expect(logGroups(overrides).map((g) => g.config.retention_in_days)).toEqual([90, 90, 90, 90, 90]);
   });
 
   it('encrypts every log group with the logs key given', () => {
-    expect(logGroups(overrides).map((g) => g.config.kms_key_id)).toEqual([LOGS_KEY_ARN, LOGS_KEY_ARN, LOGS_KEY_ARN]);
+    expect(logGroups(overrides).map((g) => g.config.kms_key_id)).toEqual(Array(5).fill(LOGS_KEY_ARN));
   });
 
   it('encrypts the dead-letter queue with the key given instead of SQS-managed keys', () => {
@@ -277,7 +338,11 @@ describe('overrides of the secure defaults (literal props)', () => {
   });
 
   it('reserves the callbacker concurrency given', () => {
-    expect(lambdaFunction(overrides).reserved_concurrent_executions).toBe(5);
+    expect(lambdaFunction(overrides, 'Callbacker').reserved_concurrent_executions).toBe(5);
+  });
+
+  it('reserves the query API function concurrency given', () => {
+    expect(lambdaFunction(overrides, 'QueryApi').reserved_concurrent_executions).toBe(7);
   });
 
   it('associates the web ACL given with the API stage', () => {
@@ -289,16 +354,19 @@ describe('overrides of the secure defaults (literal props)', () => {
     expect(association).toMatchObject({ web_acl_arn: WEB_ACL_ARN, resource_arn: reference(stage, 'arn') });
   });
 
-  it('has Athena write results with SSE-KMS under the results key', () => {
+  it('has Athena write results with SSE-KMS under the results key, with or without execution parameters', () => {
     // GIVEN
-    const states = renderedOverrides.definition.States as Record<string, { Parameters?: Record<string, unknown> }>;
+    const states = renderedOverrides.definition.States as Record<string, { Resource?: string; Parameters?: Record<string, unknown> }>;
     // WHEN
-    const start = Object.values(states).find((s) => (s as { Resource?: string }).Resource?.endsWith(':athena:startQueryExecution.sync'));
+    const starts = Object.values(states).filter((s) => s.Resource?.endsWith(':athena:startQueryExecution.sync'));
     // THEN
-    expect(start?.Parameters?.ResultConfiguration).toEqual({
-      OutputLocation: BASE_PROPS.outputLocation,
-      EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: RESULTS_KEY_ARN },
-    });
+    expect(starts).toHaveLength(2);
+    for (const start of starts) {
+      expect(start.Parameters?.ResultConfiguration).toEqual({
+        OutputLocation: BASE_PROPS.outputLocation,
+        EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: RESULTS_KEY_ARN },
+      });
+    }
   });
 
   it.each([

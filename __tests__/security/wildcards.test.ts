@@ -43,12 +43,14 @@ function scopeOf(spec: DeploymentSpec, d: RenderedDeployment): WildcardScope {
     accountId: ACCOUNT_ID,
     resultsLocation: split(outputLocation),
     sourceDataLocations: (props?.sourceDataLocations ?? []).map(split),
-    logGroupArns: [d.arns.callbackerLogGroup, d.arns.stateMachineLogGroup, d.arns.apiAccessLogGroup],
+    logGroupArns: [d.arns.callbackerLogGroup, d.arns.stateMachineLogGroup, d.arns.apiAccessLogGroup, d.arns.queryApiLogGroup, d.arns.cancellationStateMachineLogGroup],
     glueDatabases: props?.glueDatabases ?? (props?.database ? [props.database] : ['*']),
+    stateMachineNames: [d.arns.stateMachine, d.arns.cancellationStateMachine].map((arn) => arn.split(':').pop() ?? ''),
+    restApiExecutionArn: d.arns.restApiExecution,
   };
 }
 
-const ROLES: readonly RoleKey[] = ['stateMachine', 'callbacker', 'presigner', 'api', 'apiGatewayAccount'];
+const ROLES: readonly RoleKey[] = ['stateMachine', 'cancellationStateMachine', 'callbacker', 'presigner', 'queryApi', 'apiGatewayAccount'];
 
 describe.each(DEPLOYMENT_SPECS)('wildcards in the $label', (spec) => {
   const roles = ROLES.filter((key) => key !== 'apiGatewayAccount' || spec.props?.manageApiGatewayAccountRole === true);
@@ -82,7 +84,7 @@ describe.each(DEPLOYMENT_SPECS)('wildcards in the $label', (spec) => {
     expect(attached.filter((arn) => !allowed.includes(arn))).toEqual([]);
   });
 
-  it("holds no IAM policy outside the roles but the dead-letter queue's (no managed policy of its own)", () => {
+  it("holds no IAM policy outside the roles but the dead-letter queue's and the query API function's (no managed policy of its own)", () => {
     // GIVEN
     const d = deployment(spec);
     // WHEN
@@ -90,10 +92,10 @@ describe.each(DEPLOYMENT_SPECS)('wildcards in the $label', (spec) => {
       (type) => /polic|permission|grant/.test(type) && !['aws_iam_role_policy', 'aws_iam_role_policy_attachment'].includes(type),
     );
     // THEN
-    expect(policyBearing).toEqual(['aws_sqs_queue_policy']);
+    expect(policyBearing.sort()).toEqual(['aws_lambda_permission', 'aws_sqs_queue_policy']);
   });
 
-  it("the dead-letter queue policy's only wildcard is the principal of a Deny, narrowed to everyone but the state machine role", () => {
+  it("the dead-letter queue policy's only wildcard is the principal of a Deny, narrowed to everyone but the state machines' roles", () => {
     // GIVEN
     const d = deployment(spec);
     // WHEN
@@ -101,9 +103,20 @@ describe.each(DEPLOYMENT_SPECS)('wildcards in the $label', (spec) => {
     const wildcards = statements.flatMap((st) => [st.Principal, ...[st.Action, st.Resource].flat()].filter((v) => typeof v === 'string' && v.includes('*')).map(() => st));
     // THEN
     expect(wildcards.map((st) => [st.Effect, st.Principal, st.Condition])).toEqual([
-      ['Deny', '*', { ArnNotEquals: { 'aws:PrincipalArn': roleOf(d, 'stateMachine').arn } }],
+      ['Deny', '*', { ArnNotEquals: { 'aws:PrincipalArn': [roleOf(d, 'stateMachine').arn, roleOf(d, 'cancellationStateMachine').arn] } }],
     ]);
     expect(statements.filter((st) => st.Effect === 'Allow')).toEqual([]);
+  });
+
+  it("the query API function's resource policy holds no unexplained wildcard: API Gateway, from this API's routes only", () => {
+    // GIVEN
+    const d = deployment(spec);
+    // WHEN
+    const problems = unexplainedWildcards('query API function policy', d.queryApiFunctionPolicy, scopeOf(spec, d));
+    // THEN
+    expect(problems).toEqual([]);
+    expect(d.queryApiFunctionPolicy.Statement).toHaveLength(5);
+    for (const st of d.queryApiFunctionPolicy.Statement) expect(st.Principal).toEqual({ Service: 'apigateway.amazonaws.com' });
   });
 });
 
@@ -158,6 +171,8 @@ const CONTROL_SCOPE: WildcardScope = {
   sourceDataLocations: [],
   logGroupArns: [`arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/lambda/async-athena-callbacker`],
   glueDatabases: ['sales'],
+  stateMachineNames: ['async-athena-queries'],
+  restApiExecutionArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:a1b2c3d4e5`,
 };
 
 const single = (statement: Record<string, unknown>): PolicyDocument => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', ...statement }] });
@@ -175,6 +190,10 @@ it.each([
   ['NotAction', single({ NotAction: ['iam:*'], Resource: ['*'] }), /uses NotAction/],
   ['a wildcard principal', single({ Principal: { AWS: '*' }, Action: ['sts:AssumeRole'] }), /wildcard principal \*/],
   ['a wildcard source ARN', single({ Principal: { Service: 'states.amazonaws.com' }, Action: ['sts:AssumeRole'], Condition: { ArnLike: { 'aws:SourceArn': `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:*` } } }), /wildcard in condition ArnLike aws:SourceArn/],
+  ['executions of every state machine', single({ Action: ['states:StopExecution'], Resource: [`arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:*`] }), /wildcard resource/],
+  ['executions of another state machine', single({ Action: ['states:StopExecution'], Resource: [`arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:other-queries:*`] }), /wildcard resource/],
+  ['every route of the API', single({ Principal: { Service: 'apigateway.amazonaws.com' }, Action: ['lambda:InvokeFunction'], Condition: { ArnLike: { 'aws:SourceArn': `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:a1b2c3d4e5/*/*/*` } } }), /wildcard in condition ArnLike aws:SourceArn/],
+  ['every API of the account', single({ Principal: { Service: 'apigateway.amazonaws.com' }, Action: ['lambda:InvokeFunction'], Condition: { ArnLike: { 'aws:SourceArn': `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:*/*/POST/queries` } } }), /wildcard in condition ArnLike aws:SourceArn/],
 ])('the check reports %s', (_what, policy, expected) => {
   // WHEN
   const problems = unexplainedWildcards('control', policy, CONTROL_SCOPE);

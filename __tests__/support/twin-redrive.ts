@@ -18,7 +18,7 @@ import type { Twin } from '../../twin/twin';
 /** The redrive's services against a twin, and a way to close their clients. */
 export interface TwinRedrive {
   readonly services: RedriveServices;
-  /** This twin's state machine and output location. */
+  /** This twin's state machines and output location. */
   readonly deployment: RedriveDeployment;
   /** An SQS client on moto, for what an attacker who may SendMessage to the queue would do. */
   readonly sqs: SQSClient;
@@ -59,6 +59,7 @@ export function twinRedrive(twin: Twin, visibilityTimeoutSeconds = 0): TwinRedri
     },
     deployment: {
       stateMachineArn: twin.stack.artifacts.stateMachine.arn,
+      cancellationStateMachineArn: twin.stack.artifacts.cancellationStateMachine.arn,
       outputLocation: `s3://${twin.outputLocation.bucket}/${twin.outputLocation.prefix}`,
     },
     sqs,
@@ -118,6 +119,8 @@ export function deploymentArguments(twin: Twin): string[] {
   return [
     '--state-machine-arn',
     twin.stack.artifacts.stateMachine.arn,
+    '--cancellation-state-machine-arn',
+    twin.stack.artifacts.cancellationStateMachine.arn,
     '--output-location',
     `s3://${twin.outputLocation.bucket}/${twin.outputLocation.prefix}`,
     '--function-name',

@@ -3,7 +3,7 @@
  * the moment the receiver has the callback POST, for our synthesized stack and for the sample's state machine on the
  * same twin (bench/support/seed-machine.ts: same engine, same Lambda with our callbacker).
  *
- * Ours goes through the whole twin (SigV4 API, mapping template, interpreter, `.sync` task, bundled callbacker, https
+ * Ours goes through the whole twin (SigV4 API, query API function, interpreter, `.sync` task, bundled callbacker, https
  * receiver). The twin's `.sync` task resumes the moment the engine finishes: the interval at which Step Functions
  * itself polls Athena for `.sync` is not modelled, so on AWS ours waits that much longer.
  *

@@ -7,6 +7,7 @@
  * overridden by the same fakes: a query that is RUNNING until T simulated seconds after its start, and a callbacker
  * that accepts at once.
  */
+import { executionInputOf } from '../../constructs/builders/api-contract';
 import { STATE_NAMES } from '../../constructs/builders/asl';
 import { TaskError, type TaskHandler, type TaskJson } from '../../twin/step-functions/service-integrations';
 import { loadStack } from '../../twin/wiring/stack-cache';
@@ -61,6 +62,10 @@ class TimedQueries {
           SubmissionDateTime: submittedAt * 1000,
           ...(done && { CompletionDateTime: (submittedAt + this.seconds) * 1000 }),
         },
+        // Fields every GetQueryExecution answer has, which our StartQuery's ResultSelector keeps.
+        Statistics: { EngineExecutionTimeInMillis: this.seconds * 1000 },
+        WorkGroup: 'primary',
+        EngineVersion: { SelectedEngineVersion: 'AUTO', EffectiveEngineVersion: 'Athena engine version 3' },
       },
     };
   }
@@ -132,7 +137,8 @@ export async function costSection(options: BenchOptions): Promise<SectionReport>
   const ours: Design = {
     machine: new VirtualClockMachine(artifacts.stateMachine.definition),
     states: oursDefinition.States,
-    input: { Query: 'SELECT 1', CallbackUrl: CALLBACK_URL },
+    // The input the query API function starts executions with.
+    input: executionInputOf({ Query: 'SELECT 1', CallbackUrl: CALLBACK_URL }),
     executionArn: `${artifacts.stateMachine.arn.replace(':stateMachine:', ':execution:')}:bench-cost`,
   };
   const seed: Design = {

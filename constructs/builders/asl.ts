@@ -72,11 +72,16 @@ export interface AslWaitState {
   readonly Next: string;
 }
 
-/** A Choice state with numeric rules. */
+/** One rule of a Choice state: a numeric comparison or a presence test. */
+export type AslChoiceRule =
+  | { readonly Variable: string; readonly NumericGreaterThan: number; readonly Next: string }
+  | { readonly Variable: string; readonly IsPresent: boolean; readonly Next: string };
+
+/** A Choice state. */
 export interface AslChoiceState {
   readonly Type: 'Choice';
   readonly Comment?: string;
-  readonly Choices: readonly { readonly Variable: string; readonly NumericGreaterThan: number; readonly Next: string }[];
+  readonly Choices: readonly AslChoiceRule[];
   readonly Default: string;
 }
 
@@ -95,8 +100,11 @@ export interface AslDefinition {
  * breaking change.
  */
 export const STATE_NAMES = {
+  hasExecutionParameters: 'HasExecutionParameters',
   startQuery: 'StartQuery',
+  startParameterizedQuery: 'StartParameterizedQuery',
   wrapQueryFailure: 'WrapQueryFailure',
+  buildCancelledOutcome: 'BuildCancelledOutcome',
   deliverCallback: 'DeliverCallback',
   readRetryAfter: 'ReadRetryAfter',
   retryAfterBudgetLeft: 'RetryAfterBudgetLeft',
@@ -157,13 +165,31 @@ export const DEAD_LETTER_RECORD_VERSION = 2;
 export const MAX_DEAD_LETTER_RECORD_BYTES = 6 * (2 * 256 + 32 + 64 + 256 + 32768) + 256;
 
 /**
- * State transitions of a successful execution: StartQuery, DeliverCallback. This is the cost metric (Step Functions
- * Standard bills per transition, https://aws.amazon.com/step-functions/pricing/); the seed's polling design needs
- * 2 + 3 x ceil(T / 15 s). A failed or cancelled query takes one more (WrapQueryFailure); each Retry-After a receiver
- * asks for takes four more (ReadRetryAfter, RetryAfterBudgetLeft, ParseRetryAfter, WaitRetryAfter) plus the new
- * attempt.
+ * State transitions of a successful execution: HasExecutionParameters, StartQuery (or StartParameterizedQuery),
+ * DeliverCallback. This is the cost metric (Step Functions Standard bills per transition,
+ * https://aws.amazon.com/step-functions/pricing/); the seed's polling design needs 2 + 3 x ceil(T / 15 s). A failed or
+ * cancelled query takes one more (WrapQueryFailure); each Retry-After a receiver asks for takes four more
+ * (ReadRetryAfter, RetryAfterBudgetLeft, ParseRetryAfter, WaitRetryAfter) plus the new attempt.
+ *
+ * The Choice costs one transition per query, and it cannot be avoided: Athena's ExecutionParameters must hold at least
+ * one value when given, and a JSONPath Parameters field cannot be left out when its path is missing (the execution
+ * fails with States.Runtime, which no Catch handles), so a query without parameters needs a Task state without the
+ * field. https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html
  */
-export const TRANSITIONS_PER_SUCCESSFUL_QUERY = 2;
+export const TRANSITIONS_PER_SUCCESSFUL_QUERY = 3;
+
+/**
+ * The fields of Athena's QueryExecution that StartQuery keeps (its ResultSelector): what the callbacker, the status
+ * route and redrive read. `Query` and `ExecutionParameters` are left out, so the query text travels no further than
+ * the state that starts it (see QUERY_EXECUTION_FIELD_BYTES in api-contract.ts for why that matters). Each is present
+ * in every GetQueryExecution answer of a SUCCEEDED query (a missing one would fail the ResultSelector with
+ * States.Runtime). Result reuse is reported in Statistics.ResultReuseInformation.
+ * https://docs.aws.amazon.com/athena/latest/APIReference/API_QueryExecution.html
+ */
+export const QUERY_EXECUTION_FIELDS_KEPT = ['QueryExecutionId', 'Status', 'Statistics', 'ResultConfiguration', 'WorkGroup', 'EngineVersion'] as const;
+
+/** The reason a cancellation machine's callback gives for a query cancelled before Athena started it. */
+export const CANCELLED_BEFORE_START_REASON = 'Cancelled through DELETE /queries/{id} before Athena started the query.';
 
 /** Exponential backoff for one class of errors. Delays are `interval x rate^n`, capped, with full jitter. */
 export interface BackoffPolicy {
@@ -218,14 +244,33 @@ export const LAMBDA_SERVICE_ERRORS = [
  * the callbacker's cap each (one hour, handler/env.ts RETRY_AFTER_CAP_SECONDS), then the delivery is dead-lettered as
  * RetriesExhausted. May be a Terraform token (a module variable): used as a value only, never in arithmetic or text.
  */
-function retryAfterWaits(options: QueryDefinitionOptions): number {
+function retryAfterWaits(options: DeliveryDefinitionOptions): number {
   return options.callbackRetry.maxAttempts;
 }
 
-/** Options for {@link buildQueryDefinition}. ARNs may be Terraform tokens. */
-export interface QueryDefinitionOptions {
+/** What every definition needs to deliver the outcome. ARNs may be Terraform tokens. */
+export interface DeliveryDefinitionOptions {
   /** The AWS partition (`aws`, `aws-cn`, `aws-us-gov`), from `aws_partition`. */
   readonly partition: string;
+  /** ARN of the callbacker function. */
+  readonly callbackerFunctionArn: string;
+  /** URL of the dead-letter queue. */
+  readonly deadLetterQueueUrl: string;
+  /** Names of the callbacker errors worth retrying. */
+  readonly retryableCallbackErrors: readonly string[];
+  /** Backoff on retryable callback failures. */
+  readonly callbackRetry: BackoffPolicy;
+  /**
+   * Tells Terraform tokens from literals, so optional inputs that are tokens (`database`, `resultsKmsKeyArn`) are
+   * decided by Terraform.
+   *
+   * @default - every value is a literal
+   */
+  readonly isUnresolved?: IsUnresolved;
+}
+
+/** Options for {@link buildQueryDefinition}. ARNs may be Terraform tokens. */
+export interface QueryDefinitionOptions extends DeliveryDefinitionOptions {
   /** Athena workgroup. */
   readonly workGroup: string;
   /** `s3://bucket/prefix/` for `ResultConfiguration.OutputLocation`. */
@@ -236,25 +281,10 @@ export interface QueryDefinitionOptions {
   readonly resultsKmsKeyArn?: string;
   /** Seconds the query may run before the task times out and Step Functions stops it. */
   readonly queryTimeoutSeconds: number;
-  /** ARN of the callbacker function. */
-  readonly callbackerFunctionArn: string;
-  /** URL of the dead-letter queue. */
-  readonly deadLetterQueueUrl: string;
-  /** Names of the callbacker errors worth retrying. */
-  readonly retryableCallbackErrors: readonly string[];
   /** Backoff on `Athena.TooManyRequestsException`. */
   readonly athenaThrottleRetry: BackoffPolicy;
   /** Backoff on `Athena.InternalServerException`. */
   readonly athenaErrorRetry: BackoffPolicy;
-  /** Backoff on retryable callback failures. */
-  readonly callbackRetry: BackoffPolicy;
-  /**
-   * Tells Terraform tokens from literals, so optional inputs that are tokens (`database`, `resultsKmsKeyArn`) are
-   * decided by Terraform.
-   *
-   * @default - every value is a literal
-   */
-  readonly isUnresolved?: IsUnresolved;
 }
 
 /** The Step Functions optimized-integration ARN for a service API and pattern. */
@@ -292,44 +322,40 @@ function deadLetterRecord(kind: 'RetriesExhausted' | 'PermanentFailure', maxAtte
   };
 }
 
-/**
- * Builds the definition:
- *
- * StartQuery (athena:startQueryExecution.sync) → DeliverCallback (lambda:invoke) → end. A query that fails, is
- * cancelled, times out or cannot start is caught, wrapped (WrapQueryFailure) and delivered too. A receiver's
- * Retry-After is waited out by a Wait state (ReadRetryAfter → RetryAfterBudgetLeft → ParseRetryAfter → WaitRetryAfter
- * → DeliverCallback), bounded. A callback that cannot be delivered is recorded in the dead-letter queue
- * (RecordDeadLetter) and the execution fails (DeliveryFailed); if even that write fails, the record is rendered as the
- * execution's Cause (RenderUnrecordedDelivery → DeadLetterWriteFailed).
- *
- * Why the caught Cause and not a GetQueryExecution call: the Catch is the only place that sees every failure (a query
- * that FAILED or was CANCELLED, but also throttling retries exhausted, `States.Timeout`, and errors thrown by
- * StartQueryExecution itself, which have no query id to look up). Parsing the Cause in the state machine
- * (`States.StringToJson`) would raise `States.Runtime` on a non-JSON Cause, which no Catch can catch; the callbacker
- * parses it instead, with a fallback for text causes.
- */
-export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefinition {
-  const isUnresolved = options.isUnresolved ?? ONLY_LITERALS;
-  const resultConfiguration: AslPayloadValue = objectWith(
-    { OutputLocation: options.outputLocation },
-    keysWhenSet(options.resultsKmsKeyArn, isUnresolved, (key) => ({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: key } })),
-  );
-  const startQueryParameters: AslPayload | Deferred = objectWith(
-    {
-      'QueryString.$': '$.Query',
-      WorkGroup: options.workGroup,
-      // Athena requires 32-128 characters; a SHA-256 of the execution ARN is 64 hex characters, and is the same on every
-      // retry of this state, so a retried start returns the query already started instead of running it twice.
-      // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#athena-StartQueryExecution-request-ClientRequestToken
-      'ClientRequestToken.$': "States.Hash($$.Execution.Id, 'SHA-256')",
-      ResultConfiguration: resultConfiguration,
-    },
-    keysWhenSet(options.database, isUnresolved, (database) => ({ QueryExecutionContext: { Database: database } })),
-  );
+/** Where DeliverCallback reads whose outcome it delivers, and to where. */
+interface DeliverySource {
+  /** The execution the callback is about (its `ExecutionArn` and `webhook-id`). */
+  readonly executionArn: string;
+  /** That execution's start time. */
+  readonly executionStartTime: string;
+  readonly callbackUrl: string;
+}
 
+/** The query machine delivers its own execution's outcome. */
+const QUERY_DELIVERY: DeliverySource = {
+  executionArn: '$$.Execution.Id',
+  executionStartTime: '$$.Execution.StartTime',
+  callbackUrl: '$$.Execution.Input.CallbackUrl',
+};
+
+/**
+ * The cancellation machine delivers the outcome of the execution it was started for, named in its input, so the
+ * caller's CANCELLED callback carries the original ExecutionArn and webhook-id (handler/signing.ts webhookIdFor).
+ */
+const CANCELLATION_DELIVERY: DeliverySource = {
+  executionArn: '$$.Execution.Input.ExecutionArn',
+  executionStartTime: '$$.Execution.Input.ExecutionStartTime',
+  callbackUrl: '$$.Execution.Input.CallbackUrl',
+};
+
+/**
+ * DeliverCallback and the states after it, shared by both machines: the callbacker invocation with its retries, the
+ * receiver's Retry-After waits, and the dead-letter record (whose ExecutionArn is always the execution that failed to
+ * deliver, so redrive finds it in Step Functions).
+ */
+function deliveryStates(options: DeliveryDefinitionOptions, source: DeliverySource): Record<string, AslState> {
+  const isUnresolved = options.isUnresolved ?? ONLY_LITERALS;
   const {
-    startQuery,
-    wrapQueryFailure,
     deliverCallback,
     readRetryAfter,
     retryAfterBudgetLeft,
@@ -344,141 +370,230 @@ export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefini
   } = STATE_NAMES;
   // Attempts in all: the first plus the retries. The retry count may be a Terraform token: Terraform adds.
   const maxAttempts = sum(options.callbackRetry.maxAttempts, 1, isUnresolved);
+  return {
+    [deliverCallback]: {
+      Type: 'Task',
+      Comment: 'Presigns the result and POSTs the callback. Transient failures are retried here, not inside Lambda.',
+      Resource: integrationArn(options.partition, 'lambda', 'invoke', 'requestResponse'),
+      Parameters: {
+        FunctionName: options.callbackerFunctionArn,
+        Payload: {
+          'ExecutionArn.$': source.executionArn,
+          'ExecutionStartTime.$': source.executionStartTime,
+          'CallbackUrl.$': source.callbackUrl,
+          'QueryOutcome.$': '$.QueryOutcome',
+        },
+      },
+      ResultSelector: { 'Delivery.$': '$.Payload' },
+      ResultPath: '$.Callback',
+      Retry: [
+        retrier(LAMBDA_SERVICE_ERRORS, { intervalSeconds: 1, backoffRate: 2, maxAttempts: 6, maxDelaySeconds: 30 }),
+        retrier(options.retryableCallbackErrors, options.callbackRetry),
+      ],
+      Catch: [
+        { ErrorEquals: [RETRY_AFTER_ERROR], ResultPath: '$.DeliveryError', Next: readRetryAfter },
+        { ErrorEquals: [...LAMBDA_SERVICE_ERRORS, ...options.retryableCallbackErrors], ResultPath: '$.DeliveryError', Next: retriesExhausted },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.DeliveryError', Next: deliveryRejected },
+      ],
+      End: true,
+    },
+    [readRetryAfter]: {
+      Type: 'Pass',
+      Comment: 'Counts this Retry-After and reads the Lambda Cause, {"errorType","errorMessage","trace"} JSON.',
+      Parameters: {
+        'Waits.$': 'States.MathAdd($.RetryAfter.Waits, 1)',
+        'Lambda.$': 'States.StringToJson($.DeliveryError.Cause)',
+      },
+      ResultPath: '$.RetryAfter',
+      Next: retryAfterBudgetLeft,
+    },
+    [retryAfterBudgetLeft]: {
+      Type: 'Choice',
+      // No number in the comment: the retry count may be a Terraform token, which has no literal value here.
+      Comment: 'At most as many Retry-After waits as callback retries (MaxAttempts of the callback retry policy); then the delivery is dead-lettered.',
+      Choices: [{ Variable: '$.RetryAfter.Waits', NumericGreaterThan: retryAfterWaits(options), Next: retriesExhausted }],
+      Default: parseRetryAfter,
+    },
+    [parseRetryAfter]: {
+      Type: 'Pass',
+      Comment: 'The errorMessage is JSON too, {"RetryAfterSeconds","Detail"}: a sub-path of an intrinsic cannot be read in one step.',
+      Parameters: {
+        'Waits.$': '$.RetryAfter.Waits',
+        'Requested.$': 'States.StringToJson($.RetryAfter.Lambda.errorMessage)',
+      },
+      ResultPath: '$.RetryAfter',
+      Next: waitRetryAfter,
+    },
+    [waitRetryAfter]: {
+      Type: 'Wait',
+      Comment: "Waits the receiver's Retry-After (capped by the callbacker), billed as one transition, not as Lambda time.",
+      SecondsPath: '$.RetryAfter.Requested.RetryAfterSeconds',
+      Next: deliverCallback,
+    },
+    [retriesExhausted]: {
+      Type: 'Pass',
+      Comment: 'Every retry failed with a transient error (or the Retry-After budget is spent): builds the delivery record.',
+      Parameters: deadLetterRecord('RetriesExhausted', maxAttempts),
+      Next: recordDeadLetter,
+    },
+    [deliveryRejected]: {
+      Type: 'Pass',
+      Comment: 'A permanent failure (URL blocked, receiver rejected with 3xx/4xx, bad input), not retried: builds the delivery record.',
+      Parameters: deadLetterRecord('PermanentFailure', maxAttempts),
+      Next: recordDeadLetter,
+    },
+    [recordDeadLetter]: {
+      Type: 'Task',
+      Comment: 'Keeps the pointers redrive re-derives everything from (npm run redrive). No caller text, no presigned URL, no secret.',
+      Resource: integrationArn(options.partition, 'sqs', 'sendMessage', 'requestResponse'),
+      Parameters: {
+        QueueUrl: options.deadLetterQueueUrl,
+        'MessageBody.$': '$.DeadLetterRecord',
+      },
+      ResultPath: '$.DeadLetter',
+      Retry: [retrier(['States.ALL'], { intervalSeconds: 1, backoffRate: 2, maxAttempts: 6, maxDelaySeconds: 30 })],
+      // The error is left out of the state (ResultPath null): it is in the execution history, and keeping it would
+      // count twice against the 256 KiB payload limit. https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: renderUnrecordedDelivery }],
+      Next: deliveryFailed,
+    },
+    [deliveryFailed]: {
+      Type: 'Fail',
+      Error: DELIVERY_FAILED_ERROR,
+      Cause: 'The callback could not be delivered. Its delivery record is in the dead-letter queue; redeliver it with npm run redrive.',
+    },
+    [renderUnrecordedDelivery]: {
+      Type: 'Pass',
+      Comment: 'The dead-letter write failed after every retry: renders the record as text for the Fail state (CausePath takes plain JSONPath).',
+      Parameters: { 'Record.$': 'States.JsonToString($.DeadLetterRecord)' },
+      Next: deadLetterWriteFailed,
+    },
+    [deadLetterWriteFailed]: {
+      Type: 'Fail',
+      Comment: 'The delivery record is the Cause. npm run redrive --unrecorded-since finds these executions through ListExecutions.',
+      Error: DEAD_LETTER_WRITE_FAILED_ERROR,
+      CausePath: '$.Record',
+    },
+  };
+}
+
+/**
+ * Builds the query machine's definition:
+ *
+ * HasExecutionParameters → StartQuery or StartParameterizedQuery (athena:startQueryExecution.sync) → DeliverCallback
+ * (lambda:invoke) → end. A query that fails, is cancelled, times out or cannot start is caught, wrapped
+ * (WrapQueryFailure) and delivered too. A receiver's Retry-After is waited out by a Wait state (ReadRetryAfter →
+ * RetryAfterBudgetLeft → ParseRetryAfter → WaitRetryAfter → DeliverCallback), bounded. A callback that cannot be
+ * delivered is recorded in the dead-letter queue (RecordDeadLetter) and the execution fails (DeliveryFailed); if even
+ * that write fails, the record is rendered as the execution's Cause (RenderUnrecordedDelivery → DeadLetterWriteFailed).
+ *
+ * The execution input is written by the query API function (api-contract.ts `executionInputOf`): `Query`,
+ * `CallbackUrl`, `ResultReuseConfiguration` and, when the caller gave any, `ExecutionParameters`.
+ *
+ * Why the caught Cause and not a GetQueryExecution call: the Catch is the only place that sees every failure (a query
+ * that FAILED or was CANCELLED, but also throttling retries exhausted, `States.Timeout`, and errors thrown by
+ * StartQueryExecution itself, which have no query id to look up). Parsing the Cause in the state machine
+ * (`States.StringToJson`) would raise `States.Runtime` on a non-JSON Cause, which no Catch can catch; the callbacker
+ * parses it instead, with a fallback for text causes.
+ */
+export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefinition {
+  const isUnresolved = options.isUnresolved ?? ONLY_LITERALS;
+  const resultConfiguration: AslPayloadValue = objectWith(
+    { OutputLocation: options.outputLocation },
+    keysWhenSet(options.resultsKmsKeyArn, isUnresolved, (key) => ({ EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: key } })),
+  );
+  const startQueryParameters = (withExecutionParameters: boolean): AslPayload | Deferred =>
+    objectWith(
+      {
+        'QueryString.$': '$.Query',
+        ...(withExecutionParameters && { 'ExecutionParameters.$': '$.ExecutionParameters' }),
+        WorkGroup: options.workGroup,
+        // Athena requires 32-128 characters; a SHA-256 of the execution ARN is 64 hex characters, and is the same on every
+        // retry of this state, so a retried start returns the query already started instead of running it twice.
+        // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#athena-StartQueryExecution-request-ClientRequestToken
+        'ClientRequestToken.$': "States.Hash($$.Execution.Id, 'SHA-256')",
+        ResultConfiguration: resultConfiguration,
+        'ResultReuseConfiguration.$': '$.ResultReuseConfiguration',
+      },
+      keysWhenSet(options.database, isUnresolved, (database) => ({ QueryExecutionContext: { Database: database } })),
+    );
+  const { hasExecutionParameters, startQuery, startParameterizedQuery, wrapQueryFailure, deliverCallback } = STATE_NAMES;
+  const startState = (withExecutionParameters: boolean): AslTaskState => ({
+    Type: 'Task',
+    Comment: withExecutionParameters
+      ? "Starts the query with the caller's ExecutionParameters and waits for it to finish (.sync polls for us, at no transition cost)."
+      : 'Starts the query and waits for it to finish (the .sync integration polls for us, at no transition cost).',
+    Resource: integrationArn(options.partition, 'athena', 'startQueryExecution', 'sync'),
+    Parameters: startQueryParameters(withExecutionParameters),
+    // Keep only the fields later states read (QUERY_EXECUTION_FIELDS_KEPT): with the default ResultPath ($) the output
+    // replaces the input, and Athena's Query and ExecutionParameters are left behind, so the query text travels no
+    // further than this state (state payloads are limited to 256 KiB). The callback URL is read from
+    // $$.Execution.Input later. RetryAfter.Waits counts the receiver's Retry-After waits (ReadRetryAfter adds one each
+    // time); set here, in the ResultSelector, it costs no transition.
+    ResultSelector: {
+      QueryOutcome: { QueryExecution: Object.fromEntries(QUERY_EXECUTION_FIELDS_KEPT.map((field) => [`${field}.$`, `$.QueryExecution.${field}`])) },
+      RetryAfter: { Waits: 0 },
+    },
+    TimeoutSeconds: options.queryTimeoutSeconds,
+    Retry: [
+      // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#API_StartQueryExecution_Errors
+      retrier(['Athena.TooManyRequestsException'], options.athenaThrottleRetry),
+      retrier(['Athena.InternalServerException'], options.athenaErrorRetry),
+    ],
+    // The default ResultPath ($): the {Error, Cause} replaces the input, so the query text is not carried on (a
+    // failed query's Cause, Athena's answer with the query in it, is cut by Step Functions to 32,768 characters).
+    Catch: [{ ErrorEquals: ['States.ALL'], Next: wrapQueryFailure }],
+    Next: deliverCallback,
+  });
 
   return {
     Comment: 'Runs one Athena query and delivers its outcome to the caller\'s callback URL. No polling: .sync waits.',
-    StartAt: startQuery,
+    StartAt: hasExecutionParameters,
     States: {
-      [startQuery]: {
-        Type: 'Task',
-        Comment: 'Starts the query and waits for it to finish (the .sync integration polls for us, at no transition cost).',
-        Resource: integrationArn(options.partition, 'athena', 'startQueryExecution', 'sync'),
-        Parameters: startQueryParameters,
-        // Keep only the query execution: with the default ResultPath ($) the output replaces the input, so the query
-        // text is not carried twice (state payloads are limited to 256 KiB). The callback URL is read from
-        // $$.Execution.Input later.
-        // RetryAfter.Waits counts the receiver's Retry-After waits (ReadRetryAfter adds one each time); set here, in the
-        // ResultSelector, it costs no transition.
-        ResultSelector: { QueryOutcome: { 'QueryExecution.$': '$.QueryExecution' }, RetryAfter: { Waits: 0 } },
-        TimeoutSeconds: options.queryTimeoutSeconds,
-        Retry: [
-          // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#API_StartQueryExecution_Errors
-          retrier(['Athena.TooManyRequestsException'], options.athenaThrottleRetry),
-          retrier(['Athena.InternalServerException'], options.athenaErrorRetry),
-        ],
-        // The default ResultPath ($): the {Error, Cause} replaces the input, so the query text is not carried twice.
-        Catch: [{ ErrorEquals: ['States.ALL'], Next: wrapQueryFailure }],
-        Next: deliverCallback,
+      [hasExecutionParameters]: {
+        Type: 'Choice',
+        Comment: 'ExecutionParameters, when given, must hold at least one value, and a Parameters path cannot be optional: one start state each.',
+        Choices: [{ Variable: '$.ExecutionParameters', IsPresent: true, Next: startParameterizedQuery }],
+        Default: startQuery,
       },
+      [startQuery]: startState(false),
+      [startParameterizedQuery]: startState(true),
       [wrapQueryFailure]: {
         Type: 'Pass',
         Comment: 'Puts the caught {Error, Cause} where DeliverCallback reads the outcome.',
         Parameters: { 'QueryOutcome.$': '$', RetryAfter: { Waits: 0 } },
         Next: deliverCallback,
       },
-      [deliverCallback]: {
-        Type: 'Task',
-        Comment: 'Presigns the result and POSTs the callback. Transient failures are retried here, not inside Lambda.',
-        Resource: integrationArn(options.partition, 'lambda', 'invoke', 'requestResponse'),
+      ...deliveryStates(options, QUERY_DELIVERY),
+    },
+  };
+}
+
+/**
+ * Builds the cancellation machine's definition: BuildCancelledOutcome → DeliverCallback → end, with the same delivery,
+ * retry and dead-letter states as the query machine. The query API function starts it when a query is cancelled
+ * before Athena started it (it stops the query's execution first, which would otherwise send nothing), with the input
+ * `{ExecutionArn, ExecutionStartTime, CallbackUrl}` of the stopped execution and the same execution name. The callback
+ * is the CANCELLED outcome of the original execution: its ExecutionArn, start time and webhook-id. Two transitions.
+ */
+export function buildCancellationDefinition(options: DeliveryDefinitionOptions): AslDefinition {
+  const { buildCancelledOutcome, deliverCallback } = STATE_NAMES;
+  return {
+    Comment: 'Delivers the CANCELLED callback of a query cancelled before it started, as the execution it was started for.',
+    StartAt: buildCancelledOutcome,
+    States: {
+      [buildCancelledOutcome]: {
+        Type: 'Pass',
+        Comment: 'The outcome of the stopped execution: CANCELLED, completed when this execution started (the moment of the cancel).',
         Parameters: {
-          FunctionName: options.callbackerFunctionArn,
-          Payload: {
-            'ExecutionArn.$': '$$.Execution.Id',
-            'ExecutionStartTime.$': '$$.Execution.StartTime',
-            'CallbackUrl.$': '$$.Execution.Input.CallbackUrl',
-            'QueryOutcome.$': '$.QueryOutcome',
+          QueryOutcome: {
+            QueryExecution: { Status: { State: 'CANCELLED', StateChangeReason: CANCELLED_BEFORE_START_REASON, 'CompletionDateTime.$': '$$.Execution.StartTime' } },
           },
+          RetryAfter: { Waits: 0 },
         },
-        ResultSelector: { 'Delivery.$': '$.Payload' },
-        ResultPath: '$.Callback',
-        Retry: [
-          retrier(LAMBDA_SERVICE_ERRORS, { intervalSeconds: 1, backoffRate: 2, maxAttempts: 6, maxDelaySeconds: 30 }),
-          retrier(options.retryableCallbackErrors, options.callbackRetry),
-        ],
-        Catch: [
-          { ErrorEquals: [RETRY_AFTER_ERROR], ResultPath: '$.DeliveryError', Next: readRetryAfter },
-          { ErrorEquals: [...LAMBDA_SERVICE_ERRORS, ...options.retryableCallbackErrors], ResultPath: '$.DeliveryError', Next: retriesExhausted },
-          { ErrorEquals: ['States.ALL'], ResultPath: '$.DeliveryError', Next: deliveryRejected },
-        ],
-        End: true,
-      },
-      [readRetryAfter]: {
-        Type: 'Pass',
-        Comment: 'Counts this Retry-After and reads the Lambda Cause, {"errorType","errorMessage","trace"} JSON.',
-        Parameters: {
-          'Waits.$': 'States.MathAdd($.RetryAfter.Waits, 1)',
-          'Lambda.$': 'States.StringToJson($.DeliveryError.Cause)',
-        },
-        ResultPath: '$.RetryAfter',
-        Next: retryAfterBudgetLeft,
-      },
-      [retryAfterBudgetLeft]: {
-        Type: 'Choice',
-        // No number in the comment: the retry count may be a Terraform token, which has no literal value here.
-        Comment: 'At most as many Retry-After waits as callback retries (MaxAttempts of the callback retry policy); then the delivery is dead-lettered.',
-        Choices: [{ Variable: '$.RetryAfter.Waits', NumericGreaterThan: retryAfterWaits(options), Next: retriesExhausted }],
-        Default: parseRetryAfter,
-      },
-      [parseRetryAfter]: {
-        Type: 'Pass',
-        Comment: 'The errorMessage is JSON too, {"RetryAfterSeconds","Detail"}: a sub-path of an intrinsic cannot be read in one step.',
-        Parameters: {
-          'Waits.$': '$.RetryAfter.Waits',
-          'Requested.$': 'States.StringToJson($.RetryAfter.Lambda.errorMessage)',
-        },
-        ResultPath: '$.RetryAfter',
-        Next: waitRetryAfter,
-      },
-      [waitRetryAfter]: {
-        Type: 'Wait',
-        Comment: "Waits the receiver's Retry-After (capped by the callbacker), billed as one transition, not as Lambda time.",
-        SecondsPath: '$.RetryAfter.Requested.RetryAfterSeconds',
         Next: deliverCallback,
       },
-      [retriesExhausted]: {
-        Type: 'Pass',
-        Comment: 'Every retry failed with a transient error (or the Retry-After budget is spent): builds the delivery record.',
-        Parameters: deadLetterRecord('RetriesExhausted', maxAttempts),
-        Next: recordDeadLetter,
-      },
-      [deliveryRejected]: {
-        Type: 'Pass',
-        Comment: 'A permanent failure (URL blocked, receiver rejected with 3xx/4xx, bad input), not retried: builds the delivery record.',
-        Parameters: deadLetterRecord('PermanentFailure', maxAttempts),
-        Next: recordDeadLetter,
-      },
-      [recordDeadLetter]: {
-        Type: 'Task',
-        Comment: 'Keeps the pointers redrive re-derives everything from (npm run redrive). No caller text, no presigned URL, no secret.',
-        Resource: integrationArn(options.partition, 'sqs', 'sendMessage', 'requestResponse'),
-        Parameters: {
-          QueueUrl: options.deadLetterQueueUrl,
-          'MessageBody.$': '$.DeadLetterRecord',
-        },
-        ResultPath: '$.DeadLetter',
-        Retry: [retrier(['States.ALL'], { intervalSeconds: 1, backoffRate: 2, maxAttempts: 6, maxDelaySeconds: 30 })],
-        // The error is left out of the state (ResultPath null): it is in the execution history, and keeping it would
-        // count twice against the 256 KiB payload limit. https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: renderUnrecordedDelivery }],
-        Next: deliveryFailed,
-      },
-      [deliveryFailed]: {
-        Type: 'Fail',
-        Error: DELIVERY_FAILED_ERROR,
-        Cause: 'The callback could not be delivered. Its delivery record is in the dead-letter queue; redeliver it with npm run redrive.',
-      },
-      [renderUnrecordedDelivery]: {
-        Type: 'Pass',
-        Comment: 'The dead-letter write failed after every retry: renders the record as text for the Fail state (CausePath takes plain JSONPath).',
-        Parameters: { 'Record.$': 'States.JsonToString($.DeadLetterRecord)' },
-        Next: deadLetterWriteFailed,
-      },
-      [deadLetterWriteFailed]: {
-        Type: 'Fail',
-        Comment: 'The delivery record is the Cause. npm run redrive --unrecorded-since finds these executions through ListExecutions.',
-        Error: DEAD_LETTER_WRITE_FAILED_ERROR,
-        CausePath: '$.Record',
-      },
+      ...deliveryStates(options, CANCELLATION_DELIVERY),
     },
   };
 }

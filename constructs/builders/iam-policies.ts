@@ -234,46 +234,7 @@ export function stateMachinePolicy(options: StateMachinePolicyOptions): IamPolic
       Condition: viaService('s3', arns),
     })),
   );
-  statements.push(
-    {
-      Sid: 'InvokeCallbacker',
-      Effect: 'Allow',
-      Action: ['lambda:InvokeFunction'],
-      Resource: [options.callbackerFunctionArn],
-    },
-    {
-      Sid: 'RecordUndeliveredCallbacks',
-      Effect: 'Allow',
-      Action: ['sqs:SendMessage'],
-      Resource: [options.deadLetterQueueArn],
-    },
-  );
-  statements.push(
-    ...whenSet(options.deadLetterQueueKmsKeyArn, isUnresolved, (key) => ({
-      Sid: 'EncryptDeadLetters',
-      Effect: 'Allow',
-      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#send-to-encrypted-queue
-      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      Resource: [key],
-      Condition: viaService('sqs', arns),
-    })),
-  );
-  statements.push(
-    {
-      Sid: 'DeliverLogs',
-      Effect: 'Allow',
-      Action: REQUIRED_WILDCARDS.logDelivery.actions,
-      // REQUIRED_WILDCARDS.logDelivery
-      Resource: WILDCARD,
-    },
-    {
-      Sid: 'WriteTraces',
-      Effect: 'Allow',
-      Action: REQUIRED_WILDCARDS.stateMachineTracing.actions,
-      // REQUIRED_WILDCARDS.stateMachineTracing
-      Resource: WILDCARD,
-    },
-  );
+  statements.push(...deliveryStatements({ ...options, isUnresolved }));
   return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
 }
 
@@ -307,21 +268,7 @@ export interface CallbackerPolicyOptions {
 export function callbackerPolicy(options: CallbackerPolicyOptions): IamPolicyDocument {
   const isUnresolved = options.isUnresolved ?? ONLY_LITERALS;
   const statements: (IamStatement | JsonTree)[] = [
-    {
-      Sid: 'WriteOwnLogs',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      // Log streams are sub-resources of the group: arn:...:log-group:<name>:log-stream:<stream>.
-      // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
-      Resource: [`${options.logGroupArn}:*`],
-    },
-    {
-      Sid: 'WriteTraces',
-      Effect: 'Allow',
-      Action: REQUIRED_WILDCARDS.lambdaTracing.actions,
-      // REQUIRED_WILDCARDS.lambdaTracing
-      Resource: WILDCARD,
-    },
+    ...functionLogsAndTraces(options.logGroupArn),
     {
       Sid: 'AssumePresignerRole',
       Effect: 'Allow',
@@ -395,24 +342,153 @@ export function presignerPolicy(options: PresignerPolicyOptions): IamPolicyDocum
   return { Version: '2012-10-17', Statement: statements as IamPolicyDocument['Statement'] };
 }
 
-/** The API role's permissions: start executions of this state machine, nothing else (the seed granted every Step Functions action on every resource). */
-export function apiPolicy(stateMachineArn: string): IamPolicyDocument {
+/** The ARN pattern of every execution of a state machine: `...:execution:<state machine name>:*`. */
+export function executionsOf(arns: DeploymentArns, stateMachineName: string): string {
+  // Execution names are chosen at run time (an idempotency key or the API's request id): the `*` stands for them,
+  // under this state machine only. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-executions.html
+  return `arn:${arns.partition}:states:${arns.region}:${arns.accountId}:execution:${stateMachineName}:*`;
+}
+
+/** Options for {@link queryApiPolicy}. */
+export interface QueryApiPolicyOptions {
+  readonly arns: DeploymentArns;
+  /** The query state machine: its ARN and its name (its executions' ARNs are built from the name). */
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  /** The cancellation state machine. */
+  readonly cancellationStateMachineArn: string;
+  readonly cancellationStateMachineName: string;
+  /** The workgroup the queries run in. */
+  readonly workGroup: string;
+  /** ARN of the role the function assumes to presign result links. */
+  readonly presignerRoleArn: string;
+  /** ARN of the function's own log group. */
+  readonly logGroupArn: string;
+}
+
+/**
+ * The query API function's permissions, on this deployment only: start executions of the query machine (submit), read
+ * and stop them (status, cancel before start), start and read executions of the cancellation machine, read and stop
+ * this workgroup's queries (status, cancel), assume the presigner role (result links), and its own logs and traces.
+ * It cannot read results itself, start a query, or touch another state machine.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html
+ */
+export function queryApiPolicy(options: QueryApiPolicyOptions): IamPolicyDocument {
+  const { arns } = options;
   return {
     Version: '2012-10-17',
-    Statement: [{ Sid: 'StartQueryExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [stateMachineArn] }],
+    Statement: [
+      { Sid: 'StartQueryExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [options.stateMachineArn] },
+      {
+        Sid: 'ReadAndStopQueryExecutions',
+        Effect: 'Allow',
+        // StopExecution: a query cancelled before it started (its StartQueryExecution is still being retried).
+        Action: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+        Resource: [executionsOf(arns, options.stateMachineName)],
+      },
+      { Sid: 'StartCancellations', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [options.cancellationStateMachineArn] },
+      {
+        Sid: 'ReadCancellations',
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        Resource: [executionsOf(arns, options.cancellationStateMachineName)],
+      },
+      {
+        Sid: 'ReadAndStopQueries',
+        Effect: 'Allow',
+        Action: ['athena:GetQueryExecution', 'athena:StopQueryExecution'],
+        Resource: [workGroupArn(arns, options.workGroup)],
+      },
+      { Sid: 'AssumePresignerRole', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: [options.presignerRoleArn] },
+      ...functionLogsAndTraces(options.logGroupArn),
+    ],
   };
+}
+
+/** A function's own log group (its streams) and X-Ray traces. */
+function functionLogsAndTraces(logGroupArn: string): IamStatement[] {
+  return [
+    {
+      Sid: 'WriteOwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // Log streams are sub-resources of the group: arn:...:log-group:<name>:log-stream:<stream>.
+      // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
+      Resource: [`${logGroupArn}:*`],
+    },
+    {
+      Sid: 'WriteTraces',
+      Effect: 'Allow',
+      Action: REQUIRED_WILDCARDS.lambdaTracing.actions,
+      // REQUIRED_WILDCARDS.lambdaTracing
+      Resource: WILDCARD,
+    },
+  ];
+}
+
+/** Options for {@link cancellationStateMachinePolicy}. */
+export interface CancellationStateMachinePolicyOptions {
+  readonly arns: DeploymentArns;
+  readonly callbackerFunctionArn: string;
+  readonly deadLetterQueueArn: string;
+  /** KMS key of the dead-letter queue, when customer-managed. May be a token whose value is null. */
+  readonly deadLetterQueueKmsKeyArn?: string;
+  /** @default - every value is a literal */
+  readonly isUnresolved?: IsUnresolved;
+}
+
+/**
+ * The cancellation machine's permissions: deliver through this callbacker and record undeliverable callbacks in this
+ * dead-letter queue (as the query machine does), plus its logs and traces. No Athena, no Glue, no S3.
+ */
+export function cancellationStateMachinePolicy(options: CancellationStateMachinePolicyOptions): IamPolicyDocument {
+  return { Version: '2012-10-17', Statement: deliveryStatements({ ...options, isUnresolved: options.isUnresolved ?? ONLY_LITERALS }) as IamPolicyDocument['Statement'] };
+}
+
+/**
+ * What both state machines need to deliver callbacks: invoke the callbacker, record undeliverable callbacks in the
+ * dead-letter queue (with its key through SQS, when customer-managed), and deliver their logs and traces.
+ */
+function deliveryStatements(options: CancellationStateMachinePolicyOptions & { readonly isUnresolved: IsUnresolved }): (IamStatement | JsonTree)[] {
+  return [
+    { Sid: 'InvokeCallbacker', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [options.callbackerFunctionArn] },
+    { Sid: 'RecordUndeliveredCallbacks', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [options.deadLetterQueueArn] },
+    ...whenSet(options.deadLetterQueueKmsKeyArn, options.isUnresolved, (key) => ({
+      Sid: 'EncryptDeadLetters',
+      Effect: 'Allow',
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#send-to-encrypted-queue
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: [key],
+      Condition: viaService('sqs', options.arns),
+    })),
+    {
+      Sid: 'DeliverLogs',
+      Effect: 'Allow',
+      Action: REQUIRED_WILDCARDS.logDelivery.actions,
+      // REQUIRED_WILDCARDS.logDelivery
+      Resource: WILDCARD,
+    },
+    {
+      Sid: 'WriteTraces',
+      Effect: 'Allow',
+      Action: REQUIRED_WILDCARDS.stateMachineTracing.actions,
+      // REQUIRED_WILDCARDS.stateMachineTracing
+      Resource: WILDCARD,
+    },
+  ];
 }
 
 /** Options for {@link deadLetterQueuePolicy}. */
 export interface DeadLetterQueuePolicyOptions {
   /** ARN of the dead-letter queue. */
   readonly queueArn: string;
-  /** ARN of the only role that may send to it: the state machine's. */
-  readonly senderRoleArn: string;
+  /** ARNs of the only roles that may send to it: the query and cancellation state machines'. */
+  readonly senderRoleArns: readonly string[];
 }
 
 /**
- * The dead-letter queue's resource policy: nobody but the state machine role may send to it. Redrive acts on what a
+ * The dead-letter queue's resource policy: nobody but the state machines' roles may send to it. Redrive acts on what a
  * record points to, so a forged record must not get in at all (and redrive re-derives everything anyway, see
  * redrive/derive.ts). The role's own identity policy grants the send; this policy only denies everyone else, so it
  * names no role as a principal (a policy naming a role breaks when the role is recreated).
@@ -429,13 +505,14 @@ export function deadLetterQueuePolicy(options: DeadLetterQueuePolicyOptions): Ia
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'OnlyTheStateMachineRecordsDeadLetters',
+        Sid: 'OnlyTheStateMachinesRecordDeadLetters',
         Effect: 'Deny',
-        // A Deny for everyone but the sender role (see the condition), not a grant: this `*` widens nothing.
+        // A Deny for everyone but the sender roles (see the condition), not a grant: this `*` widens nothing. A negated
+        // operator with several values matches a principal equal to none of them.
         Principal: '*',
         Action: ['sqs:SendMessage'],
         Resource: [options.queueArn],
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': options.senderRoleArn } },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [...options.senderRoleArns] } },
       },
     ],
   };
@@ -448,6 +525,12 @@ export interface RedrivePolicyOptions {
   readonly stateMachineArn: string;
   /** Name of the state machine: its executions' ARNs are `...:execution:<name>:<execution name>`. */
   readonly stateMachineName: string;
+  /**
+   * The cancellation state machine, whose executions deliver the callbacks of queries cancelled before they started.
+   *
+   * @default - none: its executions cannot be redriven
+   */
+  readonly cancellationStateMachine?: { readonly arn: string; readonly name: string };
   /** The workgroup the queries run in. */
   readonly workGroup: string;
   readonly deadLetterQueueArn: string;
@@ -459,22 +542,26 @@ export interface RedrivePolicyOptions {
 }
 
 /**
- * What `npm run redrive` needs, on this deployment only: list this state machine's failed executions, describe them and
- * read their history, read the queries of this workgroup, receive and delete the dead-letter queue's records, and
- * invoke the callbacker. Nothing here can write a record, start an execution or read a result.
+ * What `npm run redrive` needs, on this deployment only: list the failed executions of both state machines, describe
+ * them and read their history, read the queries of this workgroup, receive and delete the dead-letter queue's records,
+ * and invoke the callbacker. Nothing here can write a record, start an execution or read a result.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
  */
 export function redrivePolicy(options: RedrivePolicyOptions): IamPolicyDocument {
   const { arns } = options;
+  const cancellation = options.cancellationStateMachine;
   const statements: (IamStatement | JsonTree)[] = [
-    { Sid: 'ListFailedExecutions', Effect: 'Allow', Action: ['states:ListExecutions'], Resource: [options.stateMachineArn] },
+    {
+      Sid: 'ListFailedExecutions',
+      Effect: 'Allow',
+      Action: ['states:ListExecutions'],
+      Resource: [options.stateMachineArn, ...(cancellation === undefined ? [] : [cancellation.arn])],
+    },
     {
       Sid: 'ReadExecutions',
       Effect: 'Allow',
       Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
-      // Execution names are chosen at run time (the API's request id): the `*` stands for them, under this state
-      // machine only. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-executions.html
-      Resource: [`arn:${arns.partition}:states:${arns.region}:${arns.accountId}:execution:${options.stateMachineName}:*`],
+      Resource: [executionsOf(arns, options.stateMachineName), ...(cancellation === undefined ? [] : [executionsOf(arns, cancellation.name)])],
     },
     { Sid: 'ReadQueries', Effect: 'Allow', Action: ['athena:GetQueryExecution'], Resource: [workGroupArn(arns, options.workGroup)] },
     { Sid: 'ReadDeadLetters', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: [options.deadLetterQueueArn] },
@@ -523,10 +610,13 @@ export function serviceTrustPolicy(options: ServiceTrustOptions): IamPolicyDocum
   };
 }
 
-/** A trust policy letting exactly one role assume this one (the callbacker assuming the presigner). */
-export function roleTrustPolicy(trustedRoleArn: string): IamPolicyDocument {
+/**
+ * A trust policy letting exactly these roles assume this one: the presigner is assumed by the callbacker (callback
+ * links) and by the query API function (fresh result links).
+ */
+export function roleTrustPolicy(trustedRoleArns: readonly string[]): IamPolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [{ Sid: 'TrustCallbacker', Effect: 'Allow', Principal: { AWS: trustedRoleArn }, Action: ['sts:AssumeRole'] }],
+    Statement: [{ Sid: 'TrustPresigningFunctions', Effect: 'Allow', Principal: { AWS: [...trustedRoleArns] }, Action: ['sts:AssumeRole'] }],
   };
 }

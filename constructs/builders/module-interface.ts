@@ -407,6 +407,31 @@ export const MODULE_VARIABLES: readonly ModuleVariable[] = [
     group: 'API',
   },
   {
+    name: 'query_api_memory_mb',
+    prop: 'queryApiMemoryMb',
+    kind: 'number',
+    type: 'number',
+    description: 'Memory of the query API function (the Lambda behind every API route), in MB.',
+    default: 256,
+    validations: [wholeNumber('query_api_memory_mb', RANGES.queryApiMemoryMb, 'MB')],
+    group: 'API',
+  },
+  {
+    name: 'query_api_reserved_concurrency',
+    prop: 'queryApiReservedConcurrency',
+    kind: 'number',
+    type: 'number',
+    description: 'Reserved concurrency of the query API function: the most API requests served at once. null: unreserved.',
+    default: null,
+    validations: [
+      {
+        condition: `var.query_api_reserved_concurrency == null || (${wholeNumberIn('coalesce(var.query_api_reserved_concurrency, 0)', RANGES.queryApiReservedConcurrency)})`,
+        errorMessage: message('query_api_reserved_concurrency', `be null or a whole number from ${RANGES.queryApiReservedConcurrency[0]} to ${RANGES.queryApiReservedConcurrency[1]}`),
+      },
+    ],
+    group: 'API',
+  },
+  {
     name: 'log_retention_days',
     prop: 'logRetentionDays',
     kind: 'number',
@@ -428,11 +453,13 @@ export interface ModuleOutput {
 
 /** Every output of the module, in README order; the stack gives each its value. */
 export const MODULE_OUTPUTS: readonly ModuleOutput[] = [
-  { name: 'api_invoke_url', description: 'Full URL of POST /queries (IAM-signed requests only).' },
+  { name: 'api_invoke_url', description: 'Full URL of POST /queries (IAM-signed requests only); the other routes are under the same stage URL.' },
   { name: 'api_stage_arn', description: 'ARN of the API stage (for a WAF web ACL association made outside this module).' },
-  { name: 'api_role_arn', description: 'ARN of the role API Gateway uses to start executions.' },
+  { name: 'query_api_function_arn', description: 'ARN of the query API function, the Lambda behind every API route.' },
+  { name: 'query_api_role_arn', description: 'ARN of the query API function execution role.' },
   { name: 'state_machine_arn', description: 'ARN of the query state machine.' },
   { name: 'state_machine_role_arn', description: 'ARN of the state machine execution role.' },
+  { name: 'cancellation_state_machine_arn', description: 'ARN of the state machine that delivers the callbacks of queries cancelled before they started (for npm run redrive).' },
   { name: 'callbacker_function_arn', description: 'ARN of the callbacker Lambda function.' },
   { name: 'callbacker_role_arn', description: 'ARN of the callbacker execution role.' },
   { name: 'presigner_role_arn', description: 'ARN of the role that presigns result URLs.' },

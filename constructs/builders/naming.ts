@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
  */
 export const NAME_SUFFIXES = {
   callbackerFunction: 'callbacker',
+  queryApiFunction: 'query-api',
   stateMachine: 'queries',
+  cancellationStateMachine: 'cancellations',
   restApi: 'api',
   deadLetterQueue: 'callback-dlq',
   signingSecret: 'webhook-signing-secret-',
@@ -21,7 +23,8 @@ export const ROLE_SUFFIXES = {
   callbackerRole: 'callbacker',
   presignerRole: 'presigner',
   stateMachineRole: 'states',
-  apiRole: 'api',
+  cancellationStateMachineRole: 'cancel',
+  queryApiRole: 'query-api',
   apiGatewayAccountRole: 'apigw-logs',
 } as const;
 
@@ -55,8 +58,8 @@ const longest = (names: Readonly<Record<string, string>>): number => Math.max(..
 /** The longest `namePrefix` whose every derived name fits its AWS limit (separators included). */
 export const MAX_NAME_PREFIX_LENGTH = Math.min(
   NAME_LIMITS.iamRole - 1 - longest(ROLE_SUFFIXES) - 1 - MAX_REGION_NAME_LENGTH,
-  NAME_LIMITS.lambdaFunction - 1 - NAME_SUFFIXES.callbackerFunction.length,
-  NAME_LIMITS.stateMachine - 1 - NAME_SUFFIXES.stateMachine.length,
+  NAME_LIMITS.lambdaFunction - 1 - Math.max(NAME_SUFFIXES.callbackerFunction.length, NAME_SUFFIXES.queryApiFunction.length),
+  NAME_LIMITS.stateMachine - 1 - Math.max(NAME_SUFFIXES.stateMachine.length, NAME_SUFFIXES.cancellationStateMachine.length),
 );
 
 /**

@@ -64,6 +64,8 @@ export const RANGES = {
   callbackerMemoryMb: [128, 10240],
   callbackerTimeoutSeconds: [30, 900],
   callbackerReservedConcurrency: [1, 1000],
+  queryApiMemoryMb: [128, 10240],
+  queryApiReservedConcurrency: [1, 1000],
   throttlingBurstLimit: [1, 5000],
   port: [1, 65535],
   // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error
@@ -183,6 +185,8 @@ const rules: readonly Rule[] = [
   (p, u) => integerIn('callbackerMemoryMb', p.callbackerMemoryMb, ...RANGES.callbackerMemoryMb, u),
   (p, u) => integerIn('callbackerTimeoutSeconds', p.callbackerTimeoutSeconds, ...RANGES.callbackerTimeoutSeconds, u),
   (p, u) => integerIn('callbackerReservedConcurrency', p.callbackerReservedConcurrency, ...RANGES.callbackerReservedConcurrency, u),
+  (p, u) => integerIn('queryApiMemoryMb', p.queryApiMemoryMb, ...RANGES.queryApiMemoryMb, u),
+  (p, u) => integerIn('queryApiReservedConcurrency', p.queryApiReservedConcurrency, ...RANGES.queryApiReservedConcurrency, u),
   (p) =>
     p.callbackerPackaging === undefined || (CALLBACKER_PACKAGINGS as readonly string[]).includes(p.callbackerPackaging)
       ? []

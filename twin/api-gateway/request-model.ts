@@ -50,6 +50,14 @@ function describe(error: ErrorObject, data: unknown): string {
       return `string ${quoted(value)} is too long (length: ${Array.from(String(value)).length}, maximum allowed: ${String(params.limit)})`;
     case 'pattern':
       return `ECMA 262 regex ${quoted(params.pattern)} does not match input string ${quoted(value)}`;
+    case 'minItems':
+      return `array is too short: must have at least ${String(params.limit)} elements but instance has ${(value as unknown[]).length} elements`;
+    case 'maxItems':
+      return `array is too long: must have at most ${String(params.limit)} elements but instance has ${(value as unknown[]).length} elements`;
+    case 'minimum':
+      return `numeric instance is lower than the required minimum (minimum: ${String(params.limit)}, found: ${String(value)})`;
+    case 'maximum':
+      return `numeric instance is greater than the required maximum (maximum: ${String(params.limit)}, found: ${String(value)})`;
     default:
       return `${error.instancePath || 'instance'} ${error.message ?? 'is invalid'}`;
   }

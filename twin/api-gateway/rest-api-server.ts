@@ -1,27 +1,23 @@
 /**
- * The synthesized REST API, served locally: the routes and methods of the stage, AWS_IAM (SigV4) authentication,
- * the request validator with the JSON-schema model, the request mapping template rendered with API Gateway's VTL,
- * the AWS-service integration (StartExecution), the integration responses, the customised gateway responses, stage
- * throttling and the access-log format.
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-data-transformations.html
+ * The synthesized REST API, served locally: the routes and methods of the stage (path parameters such as `{id}`
+ * included), AWS_IAM (SigV4) authentication, the request validators (the JSON-schema model of a body, required
+ * request parameters), Lambda proxy integrations (AWS_PROXY) checked against the stack's Lambda permissions, the
+ * customised gateway responses, stage throttling and the access-log format.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
  *
- * The integration request is parsed as JSON exactly as Step Functions would parse it, so a template that produces
- * invalid JSON fails here with the same SerializationException it would get in AWS.
+ * A proxy integration invokes the function with API Gateway's event (payload format 1.0) and turns its answer into
+ * the HTTP response; an answer that is not `{statusCode, headers?, body?}`, a function error or a timeout is a 502 or
+ * 504 as in AWS, and a route whose function has no permission for this API's source ARN is a 500.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
+import { RealTimeClock, type TwinClock, type TwinTimer } from '../clock/twin-clock';
 import { BodyTooLargeError, flatHeaders, listenLocally, readBody, type RunningServer } from '../wiring/http-util';
 import { RequestModel, validationErrorString } from './request-model';
 import { type StaticCredentials, verifySignature } from '../iam/sigv4-verifier';
-import type { ApiRouteArtifact, TwinArtifacts } from '../wiring/stack-artifacts';
-import { StepFunctionsError } from '../step-functions/state-machine-runner';
-import { MappingTemplateError, renderMappingTemplate, type TemplateContext } from './vtl';
-
-/** The backend behind `arn:aws:apigateway:<region>:states:action/StartExecution`. */
-export interface StepFunctionsBackend {
-  startExecution(request: unknown): { executionArn: string; startDate: number };
-}
+import type { LambdaService } from '../lambda/lambda-sandbox';
+import type { ApiRouteArtifact, LambdaPermissionArtifact, TwinArtifacts } from '../wiring/stack-artifacts';
+import { renderMappingTemplate, type TemplateContext } from './vtl';
 
 /** Options of {@link startApiGateway}. */
 export interface ApiGatewayOptions {
@@ -30,7 +26,10 @@ export interface ApiGatewayOptions {
   readonly accountId: string;
   /** Callers whose signatures are accepted (IAM users allowed execute-api:Invoke). */
   readonly callers: readonly (StaticCredentials & { readonly userArn: string })[];
-  readonly stepFunctions: StepFunctionsBackend;
+  /** The functions proxy integrations invoke. */
+  readonly functions: readonly LambdaService[];
+  /** The stack's Lambda permissions: a proxy integration needs one letting API Gateway invoke its function. */
+  readonly lambdaPermissions: readonly LambdaPermissionArtifact[];
   /**
    * Applies the stage's throttling (token bucket of `burstLimit`, refilled at `rateLimit` per second).
    *
@@ -62,10 +61,13 @@ const GATEWAY_RESPONSES: Readonly<Record<string, { status: number; message: stri
   MISSING_AUTHENTICATION_TOKEN: { status: 403, message: 'Missing Authentication Token', errorType: 'MissingAuthenticationTokenException' },
   INVALID_SIGNATURE: { status: 403, message: 'Forbidden', errorType: 'InvalidSignatureException' },
   BAD_REQUEST_BODY: { status: 400, message: 'Invalid request body', errorType: 'BadRequestException' },
+  BAD_REQUEST_PARAMETERS: { status: 400, message: 'Invalid request parameters', errorType: 'BadRequestException' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported Media Type', errorType: 'UnsupportedMediaTypeException' },
   THROTTLED: { status: 429, message: 'Too Many Requests', errorType: 'TooManyRequestsException' },
   REQUEST_TOO_LARGE: { status: 413, message: 'Request Too Long', errorType: 'RequestTooLongException' },
   DEFAULT_5XX: { status: 500, message: 'Internal server error', errorType: 'InternalServerErrorException' },
+  BAD_GATEWAY: { status: 502, message: 'Internal server error', errorType: 'InternalServerErrorException' },
+  INTEGRATION_TIMEOUT: { status: 504, message: 'Endpoint request timed out', errorType: 'InternalServerErrorException' },
 };
 
 /** The default template of every gateway response. */
@@ -101,16 +103,67 @@ function requestTime(date: Date): string {
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-/** Full-match of a selection pattern, as API Gateway applies it. */
-function selects(pattern: string, value: string): boolean {
-  return new RegExp(`^(?:${pattern})$`, 's').test(value);
+/** A resource path template (`/queries/{id}/result`) as a matcher of request paths, giving the path parameters. */
+function pathMatcher(template: string): (path: string) => Record<string, string> | undefined {
+  const names: string[] = [];
+  const pattern = template.split('/').map((part) => {
+    const parameter = /^\{([A-Za-z0-9_]+)\}$/.exec(part);
+    if (parameter === null) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    names.push(parameter[1]);
+    return '([^/]+)';
+  });
+  const regex = new RegExp(`^${pattern.join('/')}$`);
+  return (path) => {
+    const match = regex.exec(path);
+    if (match === null) return undefined;
+    return Object.fromEntries(names.map((name, i) => [name, safeDecode(match[i + 1])]));
+  };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** IAM's ArnLike: `*` matches any characters, `?` one. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN */
+function arnLike(pattern: string, value: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`, 's').test(value);
+}
+
+/** The function a proxy integration URI names: `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`. */
+function functionOfUri(uri: string, region: string): string | undefined {
+  const match = new RegExp(`^arn:[a-z-]+:apigateway:${region}:lambda:path/2015-03-31/functions/(.+)/invocations$`).exec(uri);
+  return match?.[1];
+}
+
+/** What a function may answer a proxy integration with. */
+interface ProxyAnswer {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** The function's answer, or undefined when it is malformed (API Gateway then answers 502). */
+function proxyAnswerOf(result: unknown): ProxyAnswer | undefined {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return undefined;
+  const { statusCode, headers, body, isBase64Encoded } = result as Record<string, unknown>;
+  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return undefined;
+  if (headers !== undefined && (headers === null || typeof headers !== 'object' || Object.values(headers).some((v) => typeof v !== 'string'))) return undefined;
+  if (body !== undefined && body !== null && typeof body !== 'string') return undefined;
+  if (isBase64Encoded === true) return undefined;
+  return { statusCode, headers: (headers ?? {}) as Record<string, string>, body: typeof body === 'string' ? body : '' };
 }
 
 /** Starts the API on 127.0.0.1. */
 export async function startApiGateway(options: ApiGatewayOptions): Promise<LocalApiGateway> {
   const accessLog: string[] = [];
   const clock = options.clock ?? new RealTimeClock();
-  const apiId = randomBytes(5).toString('hex');
+  // The stack's own API id (a stand-in Terraform evaluated), so the Lambda permissions' source ARNs name this API.
+  const apiId = options.api.id;
   const models = new Map<ApiRouteArtifact, Map<string, RequestModel>>(
     options.api.routes.map((r) => [r, new Map(Object.entries(r.requestModels).map(([type, schema]) => [type, new RequestModel(schema)]))]),
   );
@@ -118,6 +171,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     options.throttling !== false && options.api.throttling !== undefined ? new TokenBucket(options.api.throttling.rateLimit, options.api.throttling.burstLimit, clock) : undefined;
   const secretFor = (key: string): string | undefined => options.callers.find((c) => c.accessKeyId === key)?.secretAccessKey;
   const stagePrefix = `/${options.api.stageName}`;
+  const matchers = options.api.routes.map((route) => ({ route, match: pathMatcher(route.path) }));
 
   const server = http.createServer((req, res) => {
     const started = clock.now();
@@ -125,7 +179,13 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const headers = flatHeaders(req);
     const resourcePath = url.pathname.startsWith(`${stagePrefix}/`) ? url.pathname.slice(stagePrefix.length) : undefined;
-    const route = options.api.routes.find((r) => r.path === resourcePath && r.httpMethod === req.method);
+    let pathParameters: Record<string, string> = {};
+    const route = matchers.find((m) => {
+      if (m.route.httpMethod !== req.method || resourcePath === undefined) return false;
+      const found = m.match(resourcePath);
+      if (found !== undefined) pathParameters = found;
+      return found !== undefined;
+    })?.route;
     const context: Record<string, string | number | TemplateContext> = {
       requestId,
       extendedRequestId: randomBytes(6).toString('base64url'),
@@ -186,31 +246,98 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       } else if (route.authorization !== 'NONE') {
         return gatewayResponse('DEFAULT_5XX', `The twin does not implement authorization type ${route.authorization}`);
       }
-      // A request without Content-Type is treated as application/json. https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthrough-behaviors.html
+      if (route.validateParameters) {
+        const missing = Object.entries(route.requestParameters)
+          .filter(([, required]) => required)
+          .map(([name]) => name)
+          .filter((name) => {
+            const header = /^method\.request\.header\.(.+)$/.exec(name);
+            if (header !== null) return headers[header[1].toLowerCase()] === undefined;
+            const query = /^method\.request\.querystring\.(.+)$/.exec(name);
+            if (query !== null) return !url.searchParams.has(query[1]);
+            const path = /^method\.request\.path\.(.+)$/.exec(name);
+            return path !== null && (pathParameters[path[1]] ?? '') === '';
+          });
+        if (missing.length > 0) {
+          return gatewayResponse('BAD_REQUEST_PARAMETERS', undefined, [`Missing required request parameters: [${missing.map((m) => m.replace(/^method\.request\.[a-z]+\./, '')).join(', ')}]`]);
+        }
+      }
+      // A request without Content-Type is treated as application/json when the model is picked.
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html
       const contentType = (headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
       const model = models.get(route)?.get(contentType);
       if (route.validateBody && model !== undefined) {
         const checked = model.check(body);
         if (!checked.valid) return gatewayResponse('BAD_REQUEST_BODY', undefined, checked.errors);
       }
-      const template = route.integration.requestTemplates[contentType];
-      if (template === undefined && route.integration.passthroughBehavior !== 'WHEN_NO_MATCH') return gatewayResponse('UNSUPPORTED_MEDIA_TYPE');
-      let integrationBody: string;
-      try {
-        integrationBody = template === undefined ? body : renderMappingTemplate(template, { body, headers, queryString: Object.fromEntries(url.searchParams) }, context);
-      } catch (error) {
-        if (error instanceof MappingTemplateError) return gatewayResponse('DEFAULT_5XX');
-        throw error;
+      if (route.integration.type !== 'AWS_PROXY') {
+        return gatewayResponse('DEFAULT_5XX', `The twin does not implement the integration ${route.integration.type} ${route.integration.uri}`);
       }
+      const functionArn = functionOfUri(route.integration.uri, options.region);
+      const fn = options.functions.find((f) => f.spec.functionArn === functionArn);
+      if (fn === undefined) return gatewayResponse('DEFAULT_5XX', `No function ${String(functionArn)} for ${route.httpMethod} ${route.path}`);
+      // API Gateway invokes the function only when a resource policy statement of the function lets it, from this
+      // method's ARN. https://docs.aws.amazon.com/apigateway/latest/developerguide/permissions.html
+      const sourceArn = `${options.api.executionArn}/${options.api.stageName}/${route.httpMethod}${resourcePath ?? ''}`;
+      const permitted = options.lambdaPermissions.some(
+        (p) =>
+          p.principal === 'apigateway.amazonaws.com' &&
+          p.action === 'lambda:InvokeFunction' &&
+          (p.functionName === fn.spec.functionName || p.functionName === fn.spec.functionArn) &&
+          p.sourceArn !== undefined &&
+          arnLike(p.sourceArn, sourceArn),
+      );
+      if (!permitted) return gatewayResponse('DEFAULT_5XX', `Execution failed due to configuration error: Invalid permissions on Lambda function (no permission for ${sourceArn})`);
 
+      const event = {
+        resource: route.path,
+        path: resourcePath,
+        httpMethod: route.httpMethod,
+        headers: Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : String(value)])),
+        multiValueHeaders: Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value : [String(value)]])),
+        queryStringParameters: url.searchParams.size === 0 ? null : Object.fromEntries(url.searchParams),
+        multiValueQueryStringParameters: url.searchParams.size === 0 ? null : Object.fromEntries([...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k)])),
+        pathParameters: Object.keys(pathParameters).length === 0 ? null : pathParameters,
+        stageVariables: null,
+        requestContext: {
+          accountId: options.accountId,
+          apiId,
+          resourcePath: route.path,
+          httpMethod: route.httpMethod,
+          path: url.pathname,
+          stage: options.api.stageName,
+          requestId,
+          extendedRequestId: context.extendedRequestId,
+          requestTime: context.requestTime,
+          requestTimeEpoch: started,
+          protocol: context.protocol,
+          identity: context.identity,
+          domainName: context.domainName,
+        },
+        body: body === '' ? null : body,
+        isBase64Encoded: false,
+      };
       const integrationStarted = clock.now();
-      const [backendStatus, backendBody] = invokeIntegration(route, integrationBody, options);
-      context.integration = { status: backendStatus, latency: clock.now() - integrationStarted, error: '' };
-      const rules = route.integrationResponses;
-      const rule = rules.find((r) => r.selectionPattern !== undefined && selects(r.selectionPattern, String(backendStatus))) ?? rules.find((r) => r.selectionPattern === undefined);
-      if (rule === undefined) return gatewayResponse('DEFAULT_5XX');
-      const responseTemplate = rule.responseTemplates['application/json'];
-      send(Number(rule.statusCode), responseTemplate === undefined ? backendBody : renderMappingTemplate(responseTemplate, { body: backendBody }, context));
+      let timer: TwinTimer | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = clock.setTimeout(() => resolve('timeout'), route.integration.timeoutMilliseconds);
+      });
+      let outcome: unknown;
+      try {
+        outcome = await Promise.race([fn.invoke(event), timeout]);
+      } catch {
+        // A function error (its errorType and message go to the execution log, not to the caller).
+        context.integration = { status: 200, latency: clock.now() - integrationStarted, error: 'Lambda function error' };
+        return gatewayResponse('BAD_GATEWAY');
+      } finally {
+        clock.clearTimeout(timer);
+      }
+      context.integration = { status: 200, latency: clock.now() - integrationStarted, error: '' };
+      if (outcome === 'timeout') return gatewayResponse('INTEGRATION_TIMEOUT');
+      const answer = proxyAnswerOf(outcome);
+      if (answer === undefined) return gatewayResponse('BAD_GATEWAY', 'Malformed Lambda proxy response');
+      const { 'Content-Type': _ct, 'content-type': _lct, ...extra } = answer.headers;
+      send(answer.statusCode, answer.body, { ...extra, 'Content-Type': answer.headers['Content-Type'] ?? answer.headers['content-type'] ?? 'application/json' });
     };
     handle().catch((error: unknown) => {
       if (!res.headersSent) gatewayResponse('DEFAULT_5XX');
@@ -219,25 +346,4 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   });
   const running: RunningServer = await listenLocally(server, { clock });
   return { stageUrl: `http://127.0.0.1:${running.port}${stagePrefix}`, accessLog, close: running.close };
-}
-
-/** Calls the integration's backend; returns its HTTP status and JSON body. */
-function invokeIntegration(route: ApiRouteArtifact, body: string, options: ApiGatewayOptions): [number, string] {
-  const startExecution = new RegExp(`^arn:[a-z-]+:apigateway:${options.region}:states:action/StartExecution$`);
-  if (route.integration.type !== 'AWS' || !startExecution.test(route.integration.uri)) {
-    return [500, JSON.stringify({ message: `The twin does not implement the integration ${route.integration.type} ${route.integration.uri}` })];
-  }
-  try {
-    let request: unknown;
-    try {
-      request = JSON.parse(body);
-    } catch (error) {
-      // What Step Functions answers to a request body that is not JSON (for example `\'` from escapeJavaScript).
-      throw new StepFunctionsError('SerializationException', `Unable to parse the request body as JSON: ${(error as Error).message}`);
-    }
-    return [200, JSON.stringify(options.stepFunctions.startExecution(request))];
-  } catch (error) {
-    if (error instanceof StepFunctionsError) return [error.statusCode, JSON.stringify(error.body())];
-    return [500, JSON.stringify({ __type: 'InternalFailure', message: error instanceof Error ? error.message : String(error) })];
-  }
 }

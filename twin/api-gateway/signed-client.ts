@@ -33,6 +33,10 @@ export interface ApiClientOptions {
 export interface PostOptions {
   /** @default '/queries' */
   readonly route?: string;
+  /** The HTTP method. @default 'POST' */
+  readonly method?: string;
+  /** More headers to send and sign (e.g. `Idempotency-Key`). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** @default 'application/json' */
   readonly contentType?: string;
   /** Changes the signed headers before sending (to test tampering). */
@@ -45,10 +49,12 @@ export interface PostOptions {
   readonly random?: () => number;
 }
 
-async function send(options: ApiClientOptions, body: string, post: PostOptions): Promise<ApiResponse> {
+async function send(options: ApiClientOptions, body: string | undefined, post: PostOptions): Promise<ApiResponse> {
   const url = new URL(`${options.stageUrl}${post.route ?? '/queries'}`);
+  const method = post.method ?? 'POST';
+  const contentHeaders: Record<string, string> = body === undefined ? {} : { 'content-type': post.contentType ?? 'application/json' };
   const signed = await signRequest(
-    { method: 'POST', url, headers: { 'content-type': post.contentType ?? 'application/json' }, body },
+    { method, url, headers: { ...contentHeaders, ...Object.fromEntries(Object.entries(post.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) }, body: body ?? '' },
     options.credentials,
     { region: options.region, service: 'execute-api' },
     post.signingDate ?? (options.clock === undefined ? undefined : new Date(options.clock.now())),
@@ -56,7 +62,7 @@ async function send(options: ApiClientOptions, body: string, post: PostOptions):
   const headers = post.tamper === undefined ? signed : post.tamper({ ...signed });
   // fetch sets Host from the URL itself, which is what was signed.
   const { host: _host, ...sendable } = headers;
-  const response = await fetch(url, { method: 'POST', headers: sendable, body });
+  const response = await fetch(url, { method, headers: sendable, body });
   const text = await response.text();
   let json: unknown;
   try {
@@ -69,10 +75,16 @@ async function send(options: ApiClientOptions, body: string, post: PostOptions):
 
 /** POSTs a body (an object is sent as JSON) to a route of the API, signed. */
 export async function postSigned(options: ApiClientOptions, body: unknown, post: PostOptions = {}): Promise<ApiResponse> {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return requestSigned(options, typeof body === 'string' ? body : JSON.stringify(body), post);
+}
+
+/** Sends a signed request to a route of the API: a body (text) for POST, none for GET and DELETE. */
+export async function requestSigned(options: ApiClientOptions, body: string | undefined, post: PostOptions = {}): Promise<ApiResponse> {
+  const text = body;
   const clock = options.clock;
   for (let attempt = 0; ; attempt++) {
-    const response = clock === undefined ? await send(options, text, post) : await clock.track(`API client: POST ${post.route ?? '/queries'}`, () => send(options, text, post));
+    const response =
+      clock === undefined ? await send(options, text, post) : await clock.track(`API client: ${post.method ?? 'POST'} ${post.route ?? '/queries'}`, () => send(options, text, post));
     if (response.status !== 429 || attempt >= (post.retriesOn429 ?? 0)) return response;
     const backoffMs = (post.random ?? Math.random)() * 20 * 2 ** Math.min(attempt, 5);
     await (clock === undefined ? new Promise((resolve) => setTimeout(resolve, backoffMs)) : clock.sleep(backoffMs));

@@ -1,7 +1,8 @@
 /**
  * A local Amazon Athena on DuckDB: databases and tables from CSV and Parquet files, queries that go QUEUED → RUNNING →
  * SUCCEEDED / FAILED / CANCELLED, results written to the local S3 as Athena-style CSV at
- * `<OutputLocation><QueryExecutionId>.csv`, ClientRequestToken idempotency and the active-query quota.
+ * `<OutputLocation><QueryExecutionId>.csv`, ClientRequestToken idempotency, the active-query quota, execution
+ * parameters bound to the query's `?` placeholders, result reuse, and StopQueryExecution.
  * https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html
  *
  * Only what this stack may do is allowed: its state machine role has Glue read-only permissions, so a statement
@@ -14,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RealTimeClock, type TwinClock } from '../clock/twin-clock';
 import { type CsvCell, writeAthenaCsv } from './athena-csv';
+import { type BoundParameter, InvalidExecutionParameterError, parseExecutionParameter } from './execution-parameters';
 
 /** The request of StartQueryExecution, as the state machine's Parameters produce it. */
 export interface StartQueryExecutionInput {
@@ -22,7 +24,18 @@ export interface StartQueryExecutionInput {
   readonly ClientRequestToken?: string;
   readonly ResultConfiguration?: { readonly OutputLocation?: string; readonly EncryptionConfiguration?: unknown };
   readonly QueryExecutionContext?: { readonly Database?: string; readonly Catalog?: string };
+  /** Values of the query's `?` placeholders, in order, each a SQL literal. */
+  readonly ExecutionParameters?: readonly string[];
+  readonly ResultReuseConfiguration?: ResultReuseConfiguration;
 }
+
+/** https://docs.aws.amazon.com/athena/latest/APIReference/API_ResultReuseConfiguration.html */
+export interface ResultReuseConfiguration {
+  readonly ResultReuseByAgeConfiguration?: { readonly Enabled: boolean; readonly MaxAgeInMinutes?: number };
+}
+
+/** Athena's default maximum age of a reused result, when reuse is on without one. */
+export const DEFAULT_RESULT_REUSE_MAX_AGE_MINUTES = 60;
 
 /** Athena's query states. https://docs.aws.amazon.com/athena/latest/APIReference/API_QueryExecutionStatus.html */
 export type QueryState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -38,6 +51,8 @@ export interface QueryExecution {
   readonly WorkGroup: string;
   readonly ResultConfiguration: { readonly OutputLocation: string };
   readonly QueryExecutionContext?: { readonly Database?: string; readonly Catalog?: string };
+  readonly ExecutionParameters?: readonly string[];
+  readonly ResultReuseConfiguration?: ResultReuseConfiguration;
   readonly EngineVersion: { readonly SelectedEngineVersion: string; readonly EffectiveEngineVersion: string };
   readonly Status: {
     readonly State: QueryState;
@@ -155,6 +170,8 @@ function cellText(value: unknown): CsvCell {
 interface Execution {
   queryExecution: QueryExecution;
   readonly token?: string;
+  /** The earlier SUCCEEDED query whose result this one reuses. */
+  readonly reuses?: QueryExecution;
   readonly done: Promise<QueryExecution>;
   readonly finish: (qe: QueryExecution) => void;
   connection?: DuckDBConnection;
@@ -262,11 +279,21 @@ export class AthenaEngine {
       const existing = this.tokens.get(token);
       if (existing !== undefined) {
         const previous = this.executions.get(existing) as Execution;
-        if (previous.queryExecution.Query !== queryString || previous.queryExecution.WorkGroup !== workGroup) {
+        const sameParameters = JSON.stringify(previous.queryExecution.ExecutionParameters ?? null) === JSON.stringify(input.ExecutionParameters ?? null);
+        if (previous.queryExecution.Query !== queryString || previous.queryExecution.WorkGroup !== workGroup || !sameParameters) {
           throw new AthenaServiceError('InvalidRequestException', 'Idempotent parameters do not match', 400);
         }
         return { QueryExecutionId: existing };
       }
+    }
+    const parameters = input.ExecutionParameters;
+    if (parameters !== undefined && (!Array.isArray(parameters) || parameters.length === 0 || parameters.some((p) => typeof p !== 'string' || p.length < 1 || p.length > 1024))) {
+      throw new AthenaServiceError('InvalidRequestException', 'ExecutionParameters must be a list of 1 or more strings of 1 to 1024 characters', 400);
+    }
+    const reuse = input.ResultReuseConfiguration?.ResultReuseByAgeConfiguration;
+    const maxAge = reuse?.MaxAgeInMinutes;
+    if (reuse !== undefined && (typeof reuse.Enabled !== 'boolean' || (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > 10080)))) {
+      throw new AthenaServiceError('InvalidRequestException', 'ResultReuseByAgeConfiguration needs Enabled (a boolean) and MaxAgeInMinutes of 0 to 10080', 400);
     }
     const outputLocation = input.ResultConfiguration?.OutputLocation;
     if (outputLocation === undefined || !/^s3:\/\/[^/]+/.test(outputLocation)) {
@@ -300,10 +327,13 @@ export class AthenaEngine {
         WorkGroup: workGroup,
         ResultConfiguration: { OutputLocation: `${prefix}${id}.csv` },
         ...(input.QueryExecutionContext !== undefined && { QueryExecutionContext: input.QueryExecutionContext }),
+        ...(parameters !== undefined && { ExecutionParameters: [...parameters] }),
+        ...(input.ResultReuseConfiguration !== undefined && { ResultReuseConfiguration: input.ResultReuseConfiguration }),
         EngineVersion: { SelectedEngineVersion: 'AUTO', EffectiveEngineVersion: 'Athena engine version 3' },
         Status: { State: 'QUEUED', SubmissionDateTime: this.clock.now() },
       },
       token,
+      reuses: reuse?.Enabled === true ? this.reusableResult(queryString, workGroup, input, maxAge ?? DEFAULT_RESULT_REUSE_MAX_AGE_MINUTES) : undefined,
       done,
       finish,
       cancelRequested: false,
@@ -314,6 +344,22 @@ export class AthenaEngine {
     for (const listener of this.listeners) listener(execution.queryExecution);
     this.clock.setTimeout(() => void this.run(execution), this.options.timing?.queuedMs ?? 0);
     return { QueryExecutionId: id };
+  }
+
+  /**
+   * The newest SUCCEEDED query with the same query string, parameters, database context and workgroup that completed
+   * at most `maxAgeMinutes` ago: what Athena reuses the result of.
+   * https://docs.aws.amazon.com/athena/latest/ug/reusing-query-results.html
+   */
+  private reusableResult(queryString: string, workGroup: string, input: StartQueryExecutionInput, maxAgeMinutes: number): QueryExecution | undefined {
+    const oldest = this.clock.now() - maxAgeMinutes * 60_000;
+    const key = (qe: Pick<QueryExecution, 'ExecutionParameters' | 'QueryExecutionContext'>): string => JSON.stringify([qe.ExecutionParameters ?? null, qe.QueryExecutionContext ?? null]);
+    const wanted = key({ ExecutionParameters: input.ExecutionParameters, QueryExecutionContext: input.QueryExecutionContext });
+    return [...this.executions.values()]
+      .map((e) => e.queryExecution)
+      .filter((qe) => qe.Status.State === 'SUCCEEDED' && qe.Query === queryString && qe.WorkGroup === workGroup && key(qe) === wanted)
+      .filter((qe) => (qe.Status.CompletionDateTime ?? 0) >= oldest)
+      .at(-1);
   }
 
   /** GetQueryExecution. */
@@ -386,6 +432,7 @@ export class AthenaEngine {
     const qe = execution.queryExecution;
     const runningSince = this.clock.now();
     this.update(execution, { State: 'RUNNING' });
+    if (execution.reuses !== undefined) return this.reuse(execution, execution.reuses, runningSince);
     const cancelled = (): void => this.update(execution, { State: 'CANCELLED', CompletionDateTime: this.clock.now() });
     const fail = (reason: string): void => {
       this.update(execution, {
@@ -417,6 +464,33 @@ export class AthenaEngine {
         // The state machine role may only read the Glue catalog (glue:Get*), so DDL and DML are refused.
         return fail(`Insufficient permissions to execute the query. Only SELECT queries are allowed for this role (statement type ${StatementType[prepared.statementType]}).`);
       }
+      const given = qe.ExecutionParameters ?? [];
+      // Trino's wording. https://trino.io/docs/current/sql/execute.html
+      if (prepared.parameterCount !== given.length) return fail(`Incorrect number of parameters: expected ${prepared.parameterCount} but found ${given.length}`);
+      let bound: BoundParameter[];
+      try {
+        bound = given.map((text, index) => parseExecutionParameter(text, index));
+      } catch (error) {
+        if (error instanceof InvalidExecutionParameterError) return fail(error.message);
+        throw error;
+      }
+      bound.forEach((parameter, index) => {
+        const position = index + 1;
+        switch (parameter.kind) {
+          case 'varchar':
+          case 'typed':
+            // A typed literal's text is cast by DuckDB to the placeholder's type as it is bound.
+            return prepared.bindVarchar(position, parameter.value);
+          case 'bigint':
+            return prepared.bindBigInt(position, parameter.value);
+          case 'double':
+            return prepared.bindDouble(position, parameter.value);
+          case 'boolean':
+            return prepared.bindBoolean(position, parameter.value);
+          case 'null':
+            return prepared.bindNull(position);
+        }
+      });
       // A stop that came while connecting had no connection to interrupt.
       if (execution.cancelRequested) return cancelled();
       const reader = await prepared.runAndReadAll();
@@ -456,6 +530,34 @@ export class AthenaEngine {
       execution.connection = undefined;
       connection?.closeSync();
     }
+  }
+
+  /**
+   * Completes a query with an earlier query's result, as Athena does when result reuse finds one: nothing runs or is
+   * scanned, and the result location is the earlier query's.
+   */
+  private reuse(execution: Execution, previous: QueryExecution, runningSince: number): void {
+    if (execution.cancelRequested) {
+      this.update(execution, { State: 'CANCELLED', CompletionDateTime: this.clock.now() });
+      return;
+    }
+    const qe = execution.queryExecution;
+    const completed = this.clock.now();
+    execution.queryExecution = { ...qe, ResultConfiguration: { OutputLocation: previous.ResultConfiguration.OutputLocation } };
+    this.update(
+      execution,
+      { State: 'SUCCEEDED', CompletionDateTime: completed },
+      {
+        EngineExecutionTimeInMillis: 0,
+        DataScannedInBytes: 0,
+        TotalExecutionTimeInMillis: completed - qe.Status.SubmissionDateTime,
+        QueryQueueTimeInMillis: runningSince - qe.Status.SubmissionDateTime,
+        ServicePreProcessingTimeInMillis: 0,
+        QueryPlanningTimeInMillis: 0,
+        ServiceProcessingTimeInMillis: completed - runningSince,
+        ResultReuseInformation: { ReusedPreviousResult: true },
+      },
+    );
   }
 
   /**

@@ -95,6 +95,13 @@ export interface LocalServices {
   readonly queries: QueryOwnership;
   /** The task-level events of every execution. */
   readonly history: TaskHistory;
+  /**
+   * Whether a StopExecution stopped the execution: a query its `.sync` task starts afterwards is stopped at once, as
+   * Step Functions stops the job of a stopped execution.
+   *
+   * @default never stopped
+   */
+  readonly isStopped?: (executionArn: string) => boolean;
 }
 
 /**
@@ -133,7 +140,7 @@ function toJson(value: unknown): TaskJson {
   return JSON.parse(JSON.stringify(value)) as TaskJson;
 }
 
-function athenaSync(athena: AthenaEngine, queries: QueryOwnership, executionArn: string, submitted: (output: TaskJson) => void): TaskHandler {
+function athenaSync(athena: AthenaEngine, queries: QueryOwnership, executionArn: string, submitted: (output: TaskJson) => void, isStopped: (arn: string) => boolean): TaskHandler {
   return async (input) => {
     let id: string;
     try {
@@ -147,6 +154,8 @@ function athenaSync(athena: AthenaEngine, queries: QueryOwnership, executionArn:
       throw error;
     }
     queries.claim(executionArn, id);
+    // A StopExecution that came while the start was on its way: Step Functions stops the query it finds running.
+    if (isStopped(executionArn)) athena.stopQueryExecution(id);
     const finished = await athena.waitForQueryExecution(id);
     const response = toJson({ QueryExecution: finished });
     if (finished.Status.State !== 'SUCCEEDED') throw new TaskError('States.TaskFailed', JSON.stringify(response));
@@ -191,7 +200,7 @@ const INTEGRATIONS: readonly {
   readonly resource: RegExp;
   readonly handler: (services: LocalServices, executionArn: string, submitted: SubmissionRecorder) => TaskHandler;
 }[] = [
-  { resource: /^arn:[a-z-]+:states:::athena:startQueryExecution\.sync$/, handler: (s, arn, submitted) => athenaSync(s.athena, s.queries, arn, submitted) },
+  { resource: /^arn:[a-z-]+:states:::athena:startQueryExecution\.sync$/, handler: (s, arn, submitted) => athenaSync(s.athena, s.queries, arn, submitted, s.isStopped ?? (() => false)) },
   { resource: /^arn:[a-z-]+:states:::lambda:invoke$/, handler: (s) => lambdaInvoke(s.lambda) },
   { resource: /^arn:[a-z-]+:states:::sqs:sendMessage$/, handler: (s) => sqsSendMessage(s.deadLetters) },
 ];

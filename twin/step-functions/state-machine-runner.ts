@@ -42,6 +42,8 @@ export interface ExecutionRecord {
   readonly events: ExecutionEvent[];
   /** States whose input or output exceeded Step Functions' 256 KiB payload limit. */
   readonly payloadLimitViolations: string[];
+  /** The error and cause a StopExecution gave, once one arrived. */
+  stopRequest?: { readonly error?: string; readonly cause?: string; readonly at: Date };
 }
 
 /** A Step Functions API error: `type` is the exception name, answered with HTTP 400. */
@@ -134,6 +136,7 @@ export class StateMachineRunner {
   private readonly running = new Map<string, Promise<ExecutionRecord>>();
   private readonly aborts = new Map<string, () => void>();
   private readonly endListeners = new Set<(record: ExecutionRecord) => void>();
+  private readonly stopListeners = new Set<(record: ExecutionRecord) => void>();
   /** Set by abortAll: executions that have not begun yet are stopped as soon as they begin. */
   private aborting = false;
   readonly name: string;
@@ -149,6 +152,16 @@ export class StateMachineRunner {
     // Validated once here (asl-validator is slow), with ARN and path checks on, as Step Functions validates on create.
     this.machine = new Machine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
     this.name = options.stateMachineArn.split(':').pop() ?? '';
+  }
+
+  /** ARN of the state machine. */
+  get stateMachineArn(): string {
+    return this.options.stateMachineArn;
+  }
+
+  /** ARN of its execution role. */
+  get roleArn(): string {
+    return this.options.roleArn;
   }
 
   /** Every execution so far, in start order. */
@@ -180,6 +193,50 @@ export class StateMachineRunner {
     this.aborting = true;
     for (const abort of this.aborts.values()) abort();
     await this.whenIdle();
+  }
+
+  /**
+   * Calls the listener when a StopExecution stops a running execution (before its task handlers learn of it): Step
+   * Functions then stops the job a `.sync` task runs. Returns a function that removes the listener.
+   */
+  onExecutionStop(listener: (record: ExecutionRecord) => void): () => void {
+    this.stopListeners.add(listener);
+    return () => this.stopListeners.delete(listener);
+  }
+
+  /** Whether a StopExecution stopped the execution (it may still be winding down). */
+  isStopped(executionArn: string): boolean {
+    return this.records.get(executionArn)?.stopRequest !== undefined;
+  }
+
+  /**
+   * StopExecution: a running execution ends ABORTED with the given error and cause, and runs no later state; a closed
+   * one is left as it is. Returns `{stopDate}` (epoch seconds). Throws StepFunctionsError.
+   * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html
+   */
+  stopExecution(request: unknown): { stopDate: number } {
+    const { executionArn, error, cause } = (request ?? {}) as Record<string, unknown>;
+    if (typeof executionArn !== 'string' || !/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)) {
+      throw new StepFunctionsError('InvalidArn', `Invalid Arn: '${String(executionArn)}'`);
+    }
+    if (error !== undefined && (typeof error !== 'string' || error.length > 256)) throw new StepFunctionsError('ValidationException', 'error must be a string of at most 256 characters');
+    if (cause !== undefined && (typeof cause !== 'string' || cause.length > 32768)) throw new StepFunctionsError('ValidationException', 'cause must be a string of at most 32768 characters');
+    const record = this.records.get(executionArn);
+    if (record === undefined) throw new StepFunctionsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    if (record.status !== 'RUNNING' || record.stopRequest !== undefined) {
+      return { stopDate: (record.stopDate ?? record.stopRequest?.at ?? new Date(this.clock.now())).getTime() / 1000 };
+    }
+    const at = new Date(this.clock.now());
+    record.stopRequest = { ...(typeof error === 'string' && { error }), ...(typeof cause === 'string' && { cause }), at };
+    // The execution is ABORTED as of the call, as DescribeExecution reports it right after; the interpreter winds down.
+    record.status = 'ABORTED';
+    record.stopDate = at;
+    if (typeof error === 'string') record.error = error;
+    if (typeof cause === 'string') record.cause = cause;
+    for (const listener of this.stopListeners) listener(record);
+    // An execution that has not begun yet is stopped as soon as it begins (execute checks stopRequest).
+    this.aborts.get(executionArn)?.();
+    return { stopDate: at.getTime() / 1000 };
   }
 
   /** Calls the listener when an execution ends; returns a function that stops it. */
@@ -242,18 +299,23 @@ export class StateMachineRunner {
       noThrowOnAbort: true,
     });
     this.aborts.set(record.executionArn, execution.abort);
-    if (this.aborting) execution.abort();
+    if (this.aborting || record.stopRequest !== undefined) execution.abort();
     const drained = (async () => {
       for await (const event of execution.eventLogs) record.events.push(event as unknown as ExecutionEvent);
     })();
+    let ended: ExecutionStatus;
     try {
-      record.output = (await execution.result) as TaskJson;
-      record.status = record.events.some((e) => e.type === 'ExecutionAborted') ? 'ABORTED' : 'SUCCEEDED';
+      const output = (await execution.result) as TaskJson;
+      if (record.stopRequest === undefined) record.output = output;
+      ended = record.events.some((e) => e.type === 'ExecutionAborted') ? 'ABORTED' : 'SUCCEEDED';
     } catch {
-      record.status = 'FAILED';
+      ended = 'FAILED';
     }
     await drained;
-    record.stopDate = new Date(this.clock.now());
+    // A stopped execution stays as StopExecution left it.
+    if (record.stopRequest !== undefined) ended = 'ABORTED';
+    record.status = ended;
+    record.stopDate = record.stopRequest?.at ?? new Date(this.clock.now());
     const failed = record.events.find((e) => e.type === 'ExecutionFailed');
     if (failed !== undefined) {
       record.error = failed.Error;
@@ -267,7 +329,12 @@ export class StateMachineRunner {
         }
       }
     }
-    if (record.events.some((e) => e.type === 'ExecutionAborted')) record.status = 'ABORTED';
+    if (record.events.some((e) => e.type === 'ExecutionAborted') || record.stopRequest !== undefined) record.status = 'ABORTED';
+    if (record.stopRequest !== undefined) {
+      record.stopDate = record.stopRequest.at;
+      if (record.stopRequest.error !== undefined) record.error = record.stopRequest.error;
+      if (record.stopRequest.cause !== undefined) record.cause = record.stopRequest.cause;
+    }
     this.running.delete(record.executionArn);
     this.aborts.delete(record.executionArn);
     for (const listener of this.endListeners) listener(record);

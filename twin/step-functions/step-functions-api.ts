@@ -1,7 +1,8 @@
 /**
- * The read side of the Step Functions API, answered from the twin's executions: DescribeExecution, ListExecutions and
- * GetExecutionHistory, in the shapes of the AWS JSON 1.0 protocol (timestamps as epoch seconds). The redrive reads
- * executions through these, with the AWS SDK, exactly as it reads them in AWS.
+ * The Step Functions API of the twin's state machines (the query machine and the cancellation machine), answered from
+ * their executions in the shapes of the AWS JSON 1.0 protocol (timestamps as epoch seconds): StartExecution,
+ * StopExecution, DescribeExecution, ListExecutions and GetExecutionHistory. The query API function and the redrive
+ * call them with the AWS SDK, exactly as they call them in AWS.
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_Operations.html
  *
  * The history weaves two logs: the interpreter's state events (entered, exited, failed, retried, caught) and the
@@ -77,6 +78,10 @@ export function executionHistory(record: ExecutionRecord, attempts: readonly Tas
     if (executionType === 'ExecutionFailed') {
       return [{ type: executionType, timestamp, executionFailedEventDetails: { error: event.Error, cause: text(event.Cause) } }];
     }
+    if (executionType === 'ExecutionAborted') {
+      const stop = record.stopRequest;
+      return [{ type: executionType, timestamp, executionAbortedEventDetails: { ...(stop?.error !== undefined && { error: stop.error }), ...(stop?.cause !== undefined && { cause: stop.cause }) } }];
+    }
     if (executionType !== undefined) return [{ type: executionType, timestamp }];
     if (event.state === undefined) return [];
     const kind = event.state.type;
@@ -106,17 +111,24 @@ function page<T>(items: readonly T[], maxResults: unknown, nextToken: unknown): 
   return { items: items.slice(start, end), ...(end < items.length ? { nextToken: String(end) } : {}) };
 }
 
-/** The Step Functions read operations of one state machine. */
+/** The operations served. */
+export const STEP_FUNCTIONS_OPERATIONS = ['StartExecution', 'StopExecution', 'DescribeExecution', 'ListExecutions', 'GetExecutionHistory'] as const;
+
+/** The Step Functions API of the twin's state machines. */
 export class StepFunctionsApi {
   constructor(
-    private readonly runner: StateMachineRunner,
+    private readonly runners: readonly StateMachineRunner[],
     private readonly history: TaskHistory,
-    private readonly options: { readonly stateMachineArn: string; readonly roleArn: string; readonly region: string },
+    private readonly options: { readonly region: string },
   ) {}
 
   /** Answers one operation (`AWSStepFunctions.<Operation>`); throws StepFunctionsError as the service does. */
   handle(operation: string, request: Record<string, unknown>): object {
     switch (operation) {
+      case 'StartExecution':
+        return this.runnerOf(request.stateMachineArn).startExecution(request);
+      case 'StopExecution':
+        return this.runnerOfExecution(request.executionArn).stopExecution(request);
       case 'DescribeExecution':
         return this.describeExecution(request);
       case 'ListExecutions':
@@ -128,19 +140,36 @@ export class StepFunctionsApi {
     }
   }
 
-  private execution(arn: unknown): ExecutionRecord {
+  private runnerOf(stateMachineArn: unknown): StateMachineRunner {
+    if (typeof stateMachineArn !== 'string' || !/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/.test(stateMachineArn)) {
+      throw new StepFunctionsError('InvalidArn', `Invalid Arn: '${String(stateMachineArn)}'`);
+    }
+    const runner = this.runners.find((r) => r.stateMachineArn === stateMachineArn);
+    if (runner === undefined) throw new StepFunctionsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    return runner;
+  }
+
+  private runnerOfExecution(arn: unknown): StateMachineRunner {
     if (typeof arn !== 'string' || !/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(arn)) {
       throw new StepFunctionsError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
     }
-    const record = this.runner.describe(arn);
-    if (record === undefined) throw new StepFunctionsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
-    return record;
+    const machine = arn.slice(0, arn.lastIndexOf(':')).replace(':execution:', ':stateMachine:');
+    const runner = this.runners.find((r) => r.stateMachineArn === machine);
+    if (runner === undefined) throw new StepFunctionsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return runner;
   }
 
-  private summary(record: ExecutionRecord): Record<string, unknown> {
+  private execution(arn: unknown): { runner: StateMachineRunner; record: ExecutionRecord } {
+    const runner = this.runnerOfExecution(arn);
+    const record = runner.describe(arn as string);
+    if (record === undefined) throw new StepFunctionsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
+    return { runner, record };
+  }
+
+  private summary(runner: StateMachineRunner, record: ExecutionRecord): Record<string, unknown> {
     return {
       executionArn: record.executionArn,
-      stateMachineArn: this.options.stateMachineArn,
+      stateMachineArn: runner.stateMachineArn,
       name: record.name,
       status: record.status,
       startDate: seconds(record.startDate.getTime()),
@@ -149,9 +178,9 @@ export class StepFunctionsApi {
   }
 
   private describeExecution(request: Record<string, unknown>): object {
-    const record = this.execution(request.executionArn);
+    const { runner, record } = this.execution(request.executionArn);
     return {
-      ...this.summary(record),
+      ...this.summary(runner, record),
       input: record.inputText,
       inputDetails: { included: true },
       ...(record.output !== undefined && { output: JSON.stringify(record.output), outputDetails: { included: true } }),
@@ -164,18 +193,16 @@ export class StepFunctionsApi {
   }
 
   private listExecutions(request: Record<string, unknown>): object {
-    if (request.stateMachineArn !== this.options.stateMachineArn) {
-      throw new StepFunctionsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(request.stateMachineArn)}'`);
-    }
+    const runner = this.runnerOf(request.stateMachineArn);
     // Newest first, as the service lists them.
-    const matching = this.runner.executions.filter((e) => request.statusFilter === undefined || e.status === request.statusFilter).reverse();
+    const matching = runner.executions.filter((e) => request.statusFilter === undefined || e.status === request.statusFilter).reverse();
     const { items, nextToken } = page(matching, request.maxResults, request.nextToken);
-    return { executions: items.map((e) => this.summary(e)), ...(nextToken !== undefined && { nextToken }) };
+    return { executions: items.map((e) => this.summary(runner, e)), ...(nextToken !== undefined && { nextToken }) };
   }
 
   private getExecutionHistory(request: Record<string, unknown>): object {
-    const record = this.execution(request.executionArn);
-    const all = executionHistory(record, this.history.attemptsOf(record.executionArn), this.options.roleArn, this.options.region, request.includeExecutionData !== false);
+    const { runner, record } = this.execution(request.executionArn);
+    const all = executionHistory(record, this.history.attemptsOf(record.executionArn), runner.roleArn, this.options.region, request.includeExecutionData !== false);
     const ordered = request.reverseOrder === true ? all.reverse() : all;
     const { items, nextToken } = page(ordered, request.maxResults, request.nextToken);
     return { events: items, ...(nextToken !== undefined && { nextToken }) };

@@ -25,8 +25,10 @@ export interface AssumableRole {
 /** Options of {@link startLocalSts}. */
 export interface LocalStsOptions {
   readonly region: string;
-  /** The only principal allowed to call (the function's execution role), with its ARN for error messages. */
+  /** The principal allowed to call (a function's execution role session), with its ARN for error messages. */
   readonly caller: StaticCredentials & { readonly assumedRoleArn: string };
+  /** Further principals allowed to call, with the same roles to assume (the query API function's session). */
+  readonly moreCallers?: readonly (StaticCredentials & { readonly assumedRoleArn: string })[];
   /** Roles whose trust policy admits the caller and which the caller's policy lets it assume. */
   readonly assumableRoles: readonly AssumableRole[];
   /** Called with each new session, so the services that honour it can learn its keys. */
@@ -61,6 +63,7 @@ function token(bytes: number): string {
 export async function startLocalSts(options: LocalStsOptions): Promise<LocalSts> {
   const requests: Record<string, string>[] = [];
   const clock = options.clock ?? new RealTimeClock();
+  const callers = [options.caller, ...(options.moreCallers ?? [])];
   const server = http.createServer((req, res) => {
     const fail = (status: number, type: 'Sender' | 'Receiver', code: string, message: string): void => {
       res.writeHead(status, { 'Content-Type': 'text/xml' });
@@ -75,7 +78,7 @@ export async function startLocalSts(options: LocalStsOptions): Promise<LocalSts>
         requests.push(params);
         const verdict = await verifySignature(
           { method: req.method ?? 'POST', url: new URL(req.url ?? '/', 'http://127.0.0.1'), headers: flatHeaders(req), body },
-          { region: options.region, service: 'sts', secretFor: (key) => (key === options.caller.accessKeyId ? options.caller.secretAccessKey : undefined), now: clock.now() },
+          { region: options.region, service: 'sts', secretFor: (key) => callers.find((c) => c.accessKeyId === key)?.secretAccessKey, now: clock.now() },
         );
         if (!verdict.ok) {
           const code = verdict.errorType === 'UnrecognizedClientException' ? 'InvalidClientTokenId' : 'SignatureDoesNotMatch';
@@ -84,7 +87,8 @@ export async function startLocalSts(options: LocalStsOptions): Promise<LocalSts>
         if (params.Action !== 'AssumeRole') return fail(400, 'Sender', 'InvalidAction', `Could not find operation ${params.Action} for version 2011-06-15`);
         const role = options.assumableRoles.find((r) => r.arn === params.RoleArn);
         if (role === undefined) {
-          return fail(403, 'Sender', 'AccessDenied', `User: ${options.caller.assumedRoleArn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`);
+          const caller = callers.find((c) => c.accessKeyId === verdict.accessKeyId) ?? options.caller;
+          return fail(403, 'Sender', 'AccessDenied', `User: ${caller.assumedRoleArn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`);
         }
         const duration = Number(params.DurationSeconds ?? '3600');
         if (!Number.isInteger(duration) || duration < 900) {

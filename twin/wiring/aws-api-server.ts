@@ -1,15 +1,17 @@
 /**
- * One local endpoint for the AWS APIs an operator's tools call on the deployed stack, served from the twin's own
- * services: Step Functions (DescribeExecution, ListExecutions, GetExecutionHistory), Athena (GetQueryExecution) and
- * Lambda (Invoke). Point an AWS SDK client of any of the three at {@link AwsApiServer.endpoint}; requests must be
- * SigV4-signed, for the service the route belongs to, with credentials the twin accepts. This is how the redrive's AWS
- * adapters (redrive/aws.ts) are run against the twin.
+ * A local endpoint for the AWS APIs called on the deployed stack, served from the twin's own services: Step Functions
+ * (StartExecution, StopExecution, DescribeExecution, ListExecutions, GetExecutionHistory), Athena (GetQueryExecution,
+ * StopQueryExecution) and Lambda (Invoke), each endpoint serving the operations it is given. Point an AWS SDK client of
+ * any of the three at {@link AwsApiServer.endpoint}; requests must be SigV4-signed, for the service the route belongs
+ * to, with credentials the endpoint accepts.
  *
- * Unlike the twin's own services, this endpoint checks signatures against the wall clock and dates its answers by it:
- * an operator's tools keep the wall clock's time, which a virtual twin clock may have left hours behind.
+ * The twin runs two: one for an operator's tools (the redrive's AWS adapters, redrive/aws.ts), which keep the wall
+ * clock's time, which a virtual twin clock may have left hours behind, so it checks signatures against the wall clock
+ * and dates its answers by it; and one for the query API function, which lives on the twin clock (`clock`).
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import type { TwinClock } from '../clock/twin-clock';
 import { answerAthena } from '../athena/athena-api';
 import { AthenaServiceError, type AthenaEngine } from '../athena/athena-engine';
 import { type StaticCredentials, verifySignature } from '../iam/sigv4-verifier';
@@ -26,7 +28,12 @@ export interface AwsApiServerOptions {
   readonly callers: readonly StaticCredentials[];
   readonly stepFunctions: StepFunctionsApi;
   readonly athena: AthenaEngine;
-  readonly lambda: LambdaService;
+  /** The function `Invoke` reaches. @default none: Lambda is not served */
+  readonly lambda?: LambdaService;
+  /** The operations served, as `states:StartExecution`, `athena:GetQueryExecution`, `lambda:Invoke`. */
+  readonly operations: readonly string[];
+  /** The twin clock signatures are checked against and answers dated on. @default the wall clock */
+  readonly clock?: TwinClock;
 }
 
 /** A running endpoint. */
@@ -61,11 +68,23 @@ async function answer(options: AwsApiServerOptions, req: http.IncomingMessage, b
   const contentType = route.service === 'states' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
   const verdict = await verifySignature(
     { method: req.method ?? 'POST', url, headers, body },
-    { region: options.region, service: route.service, secretFor: (key) => options.callers.find((c) => c.accessKeyId === key)?.secretAccessKey },
+    {
+      region: options.region,
+      service: route.service,
+      secretFor: (key) => options.callers.find((c) => c.accessKeyId === key)?.secretAccessKey,
+      ...(options.clock !== undefined && { now: options.clock.now() }),
+    },
   );
   if (!verdict.ok) return json(contentType, 403, { __type: verdict.errorType, message: verdict.message });
 
-  if (route.service === 'lambda') return answerInvoke(options.lambda, route.operation, body);
+  const operation = route.service === 'lambda' ? 'lambda:Invoke' : `${route.service}:${route.operation}`;
+  if (!options.operations.includes(operation)) {
+    return json(contentType, 400, { __type: 'UnknownOperationException', message: `${operation} is not served by this twin endpoint` });
+  }
+  if (route.service === 'lambda') {
+    if (options.lambda === undefined) return json(contentType, 404, { __type: 'ResourceNotFoundException', message: 'No function is served here' });
+    return answerInvoke(options.lambda, route.operation, body);
+  }
   const request = (body === '' ? {} : JSON.parse(body)) as Record<string, unknown>;
   try {
     const result = route.service === 'states' ? options.stepFunctions.handle(route.operation, request) : answerAthena(options.athena, route.operation, request);
@@ -89,6 +108,6 @@ export async function startAwsApiServer(options: AwsApiServerOptions): Promise<A
       .then(send)
       .catch((error: unknown) => send(json('application/json', 500, { __type: 'InternalServerError', message: error instanceof Error ? error.message : String(error) })));
   });
-  const running = await listenLocally(server);
+  const running = await listenLocally(server, options.clock === undefined ? {} : { clock: options.clock });
   return { endpoint: `http://127.0.0.1:${running.port}`, close: running.close };
 }

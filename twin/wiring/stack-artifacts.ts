@@ -1,7 +1,8 @@
 /**
- * Everything the twin runs, read from the synthesized stack and evaluated by Terraform: the state-machine definition,
- * the REST API (routes, model, mapping templates, integration and gateway responses, stage throttling), the Lambda
- * function (bundle, handler, timeout, environment), the roles, the dead-letter queue and the signing secret.
+ * Everything the twin runs, read from the synthesized stack and evaluated by Terraform: the two state-machine
+ * definitions (queries, cancellations), the REST API (routes, models, validators, Lambda proxy integrations and the
+ * Lambda permissions, gateway responses, stage throttling), the two Lambda functions (bundle, handler, timeout,
+ * environment), the roles, the dead-letter queue and the signing secret.
  *
  * Nothing here is rebuilt from the builders: a bug in how the constructs wire the builders' output into resources
  * must show up in the twin.
@@ -22,12 +23,16 @@ export interface IntegrationResponseArtifact {
 
 /** One method of the REST API with its integration. */
 export interface ApiRouteArtifact {
-  /** Resource path, e.g. `/queries`. */
+  /** Resource path, e.g. `/queries` or `/queries/{id}`. */
   readonly path: string;
   readonly httpMethod: string;
   readonly authorization: string;
   /** Whether the method's request validator checks bodies. */
   readonly validateBody: boolean;
+  /** Whether the method's request validator checks request parameters. */
+  readonly validateParameters: boolean;
+  /** Declared request parameters (`method.request.path.id`, `method.request.header.X`) and whether each is required. */
+  readonly requestParameters: Readonly<Record<string, boolean>>;
   /** Model schema (JSON text) by content type. */
   readonly requestModels: Readonly<Record<string, string>>;
   readonly integration: {
@@ -37,8 +42,44 @@ export interface ApiRouteArtifact {
     readonly passthroughBehavior: string;
     readonly requestTemplates: TemplatesByContentType;
     readonly credentials?: string;
+    /** Milliseconds API Gateway waits for the integration. @default 29000 */
+    readonly timeoutMilliseconds: number;
   };
   readonly integrationResponses: readonly IntegrationResponseArtifact[];
+}
+
+/** An `aws_lambda_permission`: who may invoke which function, from which source ARN. */
+export interface LambdaPermissionArtifact {
+  readonly functionName: string;
+  readonly action: string;
+  readonly principal: string;
+  readonly sourceArn?: string;
+}
+
+/** A state machine as deployed. */
+export interface StateMachineArtifact {
+  readonly arn: string;
+  readonly name: string;
+  readonly type: string;
+  readonly roleArn: string;
+  /** The definition as Terraform renders it (a JSON string). */
+  readonly definition: string;
+}
+
+/** A Lambda function as deployed. */
+export interface FunctionArtifact {
+  readonly functionArn: string;
+  readonly functionName: string;
+  /** `file.export`, e.g. `index.handler`. */
+  readonly handler: string;
+  readonly runtime: string;
+  readonly timeoutSeconds: number;
+  readonly memorySizeMb: number;
+  readonly roleArn: string;
+  /** `environment.variables`, evaluated; numbers become strings as Lambda stores them. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The deployment package Lambda would get, relative to the stack directory. */
+  readonly codePackage: CodePackageArtifact;
 }
 
 /** A customised gateway response. */
@@ -51,16 +92,15 @@ export interface GatewayResponseArtifact {
 export interface TwinArtifacts {
   /** The Terraform variable values the artifacts were evaluated with. */
   readonly variables: Readonly<Record<string, unknown>>;
-  readonly stateMachine: {
-    readonly arn: string;
-    readonly name: string;
-    readonly type: string;
-    readonly roleArn: string;
-    /** The definition as Terraform renders it (a JSON string). */
-    readonly definition: string;
-  };
+  /** The query state machine. */
+  readonly stateMachine: StateMachineArtifact;
+  /** The cancellation state machine. */
+  readonly cancellationStateMachine: StateMachineArtifact;
   readonly api: {
     readonly name: string;
+    /** The REST API's id (a stand-in) and its execute-api ARN, which Lambda permissions' source ARNs start with. */
+    readonly id: string;
+    readonly executionArn: string;
     readonly stageName: string;
     readonly routes: readonly ApiRouteArtifact[];
     readonly gatewayResponses: Readonly<Record<string, GatewayResponseArtifact>>;
@@ -68,20 +108,12 @@ export interface TwinArtifacts {
     readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
     readonly accessLogFormat?: string;
   };
-  readonly callbacker: {
-    readonly functionArn: string;
-    readonly functionName: string;
-    /** `file.export`, e.g. `index.handler`. */
-    readonly handler: string;
-    readonly runtime: string;
-    readonly timeoutSeconds: number;
-    readonly memorySizeMb: number;
-    readonly roleArn: string;
-    /** `environment.variables`, evaluated; numbers become strings as Lambda stores them. */
-    readonly environment: Readonly<Record<string, string>>;
-    /** The deployment package Lambda would get, relative to the stack directory. */
-    readonly codePackage: CodePackageArtifact;
-  };
+  /** The callbacker function. */
+  readonly callbacker: FunctionArtifact;
+  /** The query API function, behind every route. */
+  readonly queryApi: FunctionArtifact;
+  /** Every Lambda permission of the stack. */
+  readonly lambdaPermissions: readonly LambdaPermissionArtifact[];
   readonly roles: readonly { readonly arn: string; readonly name: string; readonly maxSessionDurationSeconds: number }[];
   readonly deadLetterQueue: { readonly url: string; readonly arn: string; readonly name: string };
   readonly signingSecret?: { readonly arn: string; readonly name: string };
@@ -107,6 +139,16 @@ function expressionsFor(stack: SynthesizedStack, type: string, keys: readonly st
       { ...pick(config, keys), ...Object.fromEntries(attributes.map((a) => [`attr_${a}`, `\${${type}.${name}.${a}}`])) },
     ]),
   );
+}
+
+/** The name of the one resource of a type whose construct path ends with `suffix` (cdktf writes it under `//`). */
+function nameAt(stack: SynthesizedStack, type: string, suffix: string): string {
+  const found = Object.entries(findResources(stack, type)).filter(([, config]) => {
+    const meta = config['//'] as { metadata?: { path?: string } } | undefined;
+    return (meta?.metadata?.path ?? '').endsWith(suffix);
+  });
+  if (found.length !== 1) throw new Error(`The twin expects exactly one ${type} at *${suffix} in the stack, found ${found.length}`);
+  return found[0][0];
 }
 
 function only<T>(items: Record<string, T>, what: string): T {
@@ -140,7 +182,7 @@ function moduleRelative(value: string, what: string): string {
 /** Finds the code the function's `filename` points at: the shipped zip, or the source of an archive_file data source. */
 function codePackageOf(stack: SynthesizedStack, filename: string): CodePackageArtifact {
   const archive = /^\$\{data\.archive_file\.([A-Za-z0-9_]+)\.output_path\}$/.exec(filename);
-  if (archive === null) return { kind: 'zip', file: moduleRelative(filename, "The callbacker's filename") };
+  if (archive === null) return { kind: 'zip', file: moduleRelative(filename, "The function's filename") };
   const source = findResources(stack, 'archive_file', 'data')[archive[1]];
   return { kind: 'archive-source', file: moduleRelative(str(source?.source_file, `archive_file.${archive[1]}.source_file`), "The archive's source_file") };
 }
@@ -150,16 +192,17 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
   const raw = {
     sfn: expressionsFor(stack, 'aws_sfn_state_machine', ['name', 'type', 'definition', 'role_arn'], ['arn']),
     lambda: expressionsFor(stack, 'aws_lambda_function', ['function_name', 'handler', 'runtime', 'timeout', 'memory_size', 'environment', 'role'], ['arn']),
+    permissions: expressionsFor(stack, 'aws_lambda_permission', ['function_name', 'action', 'principal', 'source_arn']),
     roles: expressionsFor(stack, 'aws_iam_role', ['name', 'max_session_duration'], ['arn']),
     queues: expressionsFor(stack, 'aws_sqs_queue', ['name'], ['url', 'arn']),
     secrets: expressionsFor(stack, 'aws_secretsmanager_secret', [], ['arn', 'name']),
-    restApis: expressionsFor(stack, 'aws_api_gateway_rest_api', ['name'], ['id', 'root_resource_id']),
+    restApis: expressionsFor(stack, 'aws_api_gateway_rest_api', ['name'], ['id', 'root_resource_id', 'execution_arn']),
     resources: expressionsFor(stack, 'aws_api_gateway_resource', ['parent_id', 'path_part'], ['id']),
-    methods: expressionsFor(stack, 'aws_api_gateway_method', ['resource_id', 'http_method', 'authorization', 'request_models', 'request_validator_id']),
-    validators: expressionsFor(stack, 'aws_api_gateway_request_validator', ['validate_request_body'], ['id']),
+    methods: expressionsFor(stack, 'aws_api_gateway_method', ['resource_id', 'http_method', 'authorization', 'request_models', 'request_validator_id', 'request_parameters']),
+    validators: expressionsFor(stack, 'aws_api_gateway_request_validator', ['validate_request_body', 'validate_request_parameters'], ['id']),
     models: expressionsFor(stack, 'aws_api_gateway_model', ['name', 'schema', 'content_type']),
     integrations: expressionsFor(stack, 'aws_api_gateway_integration', [
-      'resource_id', 'http_method', 'type', 'uri', 'integration_http_method', 'passthrough_behavior', 'request_templates', 'credentials',
+      'resource_id', 'http_method', 'type', 'uri', 'integration_http_method', 'passthrough_behavior', 'request_templates', 'credentials', 'timeout_milliseconds',
     ]),
     integrationResponses: expressionsFor(stack, 'aws_api_gateway_integration_response', [
       'resource_id', 'http_method', 'status_code', 'selection_pattern', 'response_templates',
@@ -169,10 +212,34 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
     methodSettings: expressionsFor(stack, 'aws_api_gateway_method_settings', ['method_path', 'settings']),
   };
   const evaluated = evaluateInStack(stack, raw, { variables }) as Record<keyof typeof raw, Record<string, Config>>;
-  const rawLambda = only(findResources(stack, 'aws_lambda_function'), 'aws_lambda_function');
 
-  const sfn = only(evaluated.sfn, 'aws_sfn_state_machine');
-  const fn = only(evaluated.lambda, 'aws_lambda_function');
+  const stateMachineAt = (suffix: string): StateMachineArtifact => {
+    const sfn = evaluated.sfn[nameAt(stack, 'aws_sfn_state_machine', suffix)];
+    return {
+      arn: str(sfn.attr_arn, 'state machine arn'),
+      name: str(sfn.name, 'state machine name'),
+      type: typeof sfn.type === 'string' ? sfn.type : 'STANDARD',
+      roleArn: str(sfn.role_arn, 'state machine role'),
+      definition: str(sfn.definition, 'state machine definition'),
+    };
+  };
+  const functionAt = (suffix: string): FunctionArtifact => {
+    const name = nameAt(stack, 'aws_lambda_function', suffix);
+    const fn = evaluated.lambda[name];
+    const environment = ((fn.environment as Config | undefined)?.variables ?? {}) as Config;
+    return {
+      functionArn: str(fn.attr_arn, 'function arn'),
+      functionName: str(fn.function_name, 'function_name'),
+      handler: str(fn.handler, 'handler'),
+      runtime: str(fn.runtime, 'runtime'),
+      // Lambda's defaults when unset: 3 s and 128 MB. https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html
+      timeoutSeconds: fn.timeout === undefined ? 3 : num(fn.timeout, 'timeout'),
+      memorySizeMb: fn.memory_size === undefined ? 128 : num(fn.memory_size, 'memory_size'),
+      roleArn: str(fn.role, 'function role'),
+      environment: Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+      codePackage: codePackageOf(stack, str(findResources(stack, 'aws_lambda_function')[name].filename, 'function filename')),
+    };
+  };
   const queue = only(evaluated.queues, 'aws_sqs_queue');
   const restApi = only(evaluated.restApis, 'aws_api_gateway_rest_api');
   const stage = only(evaluated.stages, 'aws_api_gateway_stage');
@@ -186,7 +253,9 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
     }
   }
   const modelsByName = new Map(Object.values(evaluated.models).map((m) => [str(m.name, 'model name'), str(m.schema, 'model schema')]));
-  const validatorsById = new Map(Object.values(evaluated.validators).map((v) => [str(v.attr_id, 'validator id'), v.validate_request_body === true]));
+  const validatorsById = new Map(
+    Object.values(evaluated.validators).map((v) => [str(v.attr_id, 'validator id'), { body: v.validate_request_body === true, parameters: v.validate_request_parameters === true }]),
+  );
 
   const routes: ApiRouteArtifact[] = Object.values(evaluated.methods).map((method) => {
     const resourceId = str(method.resource_id, 'method resource_id');
@@ -201,11 +270,14 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
         return [contentType, schema];
       }),
     );
+    const validator = method.request_validator_id === undefined ? undefined : validatorsById.get(str(method.request_validator_id, 'validator id'));
     return {
       path: resourcePaths.get(resourceId) ?? `/<unknown resource ${resourceId}>`,
       httpMethod,
       authorization: str(method.authorization, 'authorization'),
-      validateBody: method.request_validator_id !== undefined && validatorsById.get(str(method.request_validator_id, 'validator id')) === true,
+      validateBody: validator?.body === true,
+      validateParameters: validator?.parameters === true,
+      requestParameters: Object.fromEntries(Object.entries((method.request_parameters ?? {}) as Record<string, unknown>).map(([name, required]) => [name, required === true])),
       requestModels,
       integration: {
         type: str(integration.type, 'integration type'),
@@ -214,6 +286,8 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
         passthroughBehavior: typeof integration.passthrough_behavior === 'string' ? integration.passthrough_behavior : 'WHEN_NO_MATCH',
         requestTemplates: templates(integration.request_templates),
         ...(typeof integration.credentials === 'string' && { credentials: integration.credentials }),
+        // API Gateway's default integration timeout. https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+        timeoutMilliseconds: integration.timeout_milliseconds === undefined ? 29000 : num(integration.timeout_milliseconds, 'timeout_milliseconds'),
       },
       integrationResponses: Object.values(evaluated.integrationResponses)
         .filter(sameMethod)
@@ -229,19 +303,15 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
   const settings = (Array.isArray(stageWide?.settings) ? stageWide?.settings[0] : stageWide?.settings) as Config | undefined;
   const accessLog = (Array.isArray(stage.access_log_settings) ? stage.access_log_settings[0] : stage.access_log_settings) as Config | undefined;
   const secret = Object.values(evaluated.secrets)[0];
-  const environment = ((fn.environment as Config | undefined)?.variables ?? {}) as Config;
 
   return {
     variables,
-    stateMachine: {
-      arn: str(sfn.attr_arn, 'state machine arn'),
-      name: str(sfn.name, 'state machine name'),
-      type: typeof sfn.type === 'string' ? sfn.type : 'STANDARD',
-      roleArn: str(sfn.role_arn, 'state machine role'),
-      definition: str(sfn.definition, 'state machine definition'),
-    },
+    stateMachine: stateMachineAt('/Queries/StateMachine'),
+    cancellationStateMachine: stateMachineAt('/Cancellations/StateMachine'),
     api: {
       name: str(restApi.name, 'rest api name'),
+      id: str(restApi.attr_id, 'rest api id'),
+      executionArn: str(restApi.attr_execution_arn, 'rest api execution arn'),
       stageName: str(stage.stage_name, 'stage name'),
       routes,
       gatewayResponses: Object.fromEntries(
@@ -256,18 +326,14 @@ export function readTwinArtifacts(stack: SynthesizedStack, variables: Readonly<R
         }),
       ...(typeof accessLog?.format === 'string' && { accessLogFormat: accessLog.format }),
     },
-    callbacker: {
-      functionArn: str(fn.attr_arn, 'function arn'),
-      functionName: str(fn.function_name, 'function_name'),
-      handler: str(fn.handler, 'handler'),
-      runtime: str(fn.runtime, 'runtime'),
-      // Lambda's defaults when unset: 3 s and 128 MB. https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html
-      timeoutSeconds: fn.timeout === undefined ? 3 : num(fn.timeout, 'timeout'),
-      memorySizeMb: fn.memory_size === undefined ? 128 : num(fn.memory_size, 'memory_size'),
-      roleArn: str(fn.role, 'function role'),
-      environment: Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
-      codePackage: codePackageOf(stack, str(rawLambda.filename, 'function filename')),
-    },
+    callbacker: functionAt('/Callbacker/Function'),
+    queryApi: functionAt('/QueryApi/Function'),
+    lambdaPermissions: Object.values(evaluated.permissions).map((p) => ({
+      functionName: str(p.function_name, 'permission function_name'),
+      action: str(p.action, 'permission action'),
+      principal: str(p.principal, 'permission principal'),
+      ...(typeof p.source_arn === 'string' && { sourceArn: p.source_arn }),
+    })),
     roles: Object.values(evaluated.roles).map((r) => ({
       arn: str(r.attr_arn, 'role arn'),
       name: str(r.name, 'role name'),

@@ -27,8 +27,9 @@ const INPUTS = [
   'cdktf.json',
   'constructs',
   'handler',
-  // The prebuilt callbacker the stack ships (npm run build), and the reader that unzips it.
+  // The prebuilt functions the stack ships (npm run build), and the reader that unzips them.
   'dist/callbacker',
+  'dist/query-api',
   'scripts/callbacker-zip.ts',
   'twin/wiring/synthesized-stack.ts',
   'twin/wiring/stack-artifacts.ts',
@@ -48,6 +49,8 @@ export interface CachedStack {
    * with the library the build zipped it with, so the twin runs the exact bytes Lambda would.
    */
   readonly bundleDirectory: string;
+  /** Absolute path of the query API function's unzipped deployment package, likewise. */
+  readonly queryApiBundleDirectory: string;
   /** Whether this call synthesized (false: served from the cache). */
   readonly synthesized: boolean;
 }
@@ -83,8 +86,9 @@ function removeStaleEntries(root: string, keep: string): void {
   }
 }
 
-/** The folder of a cache entry that holds the unzipped deployment package. */
+/** The folders of a cache entry that hold the unzipped deployment packages. */
 const CODE_DIRECTORY = 'code';
+const QUERY_API_CODE_DIRECTORY = 'query-api-code';
 
 /**
  * Writes what Lambda would unpack from the function's deployment package into `target`: the shipped zip's entry, or
@@ -124,7 +128,7 @@ export function loadStack(variables: Readonly<Record<string, unknown>>, cacheRoo
   const read = (synthesized: boolean): CachedStack => {
     const artifacts = JSON.parse(fs.readFileSync(path.join(entry, 'artifacts.json'), 'utf8')) as TwinArtifacts;
     const directory = path.join(entry, 'stack');
-    return { directory, artifacts, bundleDirectory: path.join(entry, CODE_DIRECTORY), synthesized };
+    return { directory, artifacts, bundleDirectory: path.join(entry, CODE_DIRECTORY), queryApiBundleDirectory: path.join(entry, QUERY_API_CODE_DIRECTORY), synthesized };
   };
   if (fs.existsSync(path.join(entry, 'artifacts.json'))) return read(false);
 
@@ -136,6 +140,7 @@ export function loadStack(variables: Readonly<Record<string, unknown>>, cacheRoo
     fs.renameSync(stack.directory, path.join(staging, 'stack'));
     fs.rmSync(path.join(staging, 'cdktf.out'), { recursive: true, force: true });
     unpackCode(path.join(staging, 'stack'), artifacts.callbacker.codePackage, path.join(staging, CODE_DIRECTORY));
+    unpackCode(path.join(staging, 'stack'), artifacts.queryApi.codePackage, path.join(staging, QUERY_API_CODE_DIRECTORY));
     fs.writeFileSync(path.join(staging, 'artifacts.json'), JSON.stringify(artifacts, null, 2));
     try {
       fs.renameSync(staging, entry);

@@ -155,7 +155,11 @@ function standInFor(stack: SynthesizedStack, reference: string, found: Set<strin
     aws_secretsmanager_random_password: { random_password: () => 'StandInRandomPassword0123456789abcdefghijklm' },
     archive_file: { output_path: () => prop('output_path'), output_base64sha256: () => 'stand-in-base64-sha256=' },
     aws_iam_role: { arn: () => `arn:${P}:iam::${A}:role/${prop('name')}`, id: () => prop('name'), name: () => prop('name') },
-    aws_lambda_function: { arn: () => `arn:${P}:lambda:${R}:${A}:function:${prop('function_name')}` },
+    aws_lambda_function: {
+      arn: () => `arn:${P}:lambda:${R}:${A}:function:${prop('function_name')}`,
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-integrations.html (the integration URI)
+      invoke_arn: () => `arn:${P}:apigateway:${R}:lambda:path/2015-03-31/functions/arn:${P}:lambda:${R}:${A}:function:${prop('function_name')}/invocations`,
+    },
     aws_sfn_state_machine: { arn: () => `arn:${P}:states:${R}:${A}:stateMachine:${prop('name')}` },
     aws_sqs_queue: { arn: () => `arn:${P}:sqs:${R}:${A}:${prop('name')}`, url: () => `https://sqs.${R}.amazonaws.com/${A}/${prop('name')}` },
     aws_secretsmanager_secret: {

@@ -101,9 +101,10 @@ export function synthesizeLiteralStacks<K extends string>(outdir: string, propsB
 /** The roles the module creates, by the construct path they are created at. */
 export const ROLE_PATHS = {
   stateMachine: '/Queries/Role',
+  cancellationStateMachine: '/Cancellations/Role',
   callbacker: '/Callbacker/Role',
   presigner: '/Callbacker/PresignerRole',
-  api: '/Api/Role',
+  queryApi: '/QueryApi/Role',
   apiGatewayAccount: '/ApiGatewayAccountRole',
 } as const;
 
@@ -126,12 +127,18 @@ export interface RenderedRole {
 /** ARNs of the deployment's own resources, as Terraform would render them. */
 export interface RenderedArns {
   readonly stateMachine: string;
+  readonly cancellationStateMachine: string;
   readonly callbackerFunction: string;
+  readonly queryApiFunction: string;
+  /** The REST API's execute-api ARN (`arn:aws:execute-api:<region>:<account>:<api id>`). */
+  readonly restApiExecution: string;
   readonly deadLetterQueue: string;
   readonly signingSecret: string;
   readonly callbackerLogGroup: string;
   readonly stateMachineLogGroup: string;
   readonly apiAccessLogGroup: string;
+  readonly queryApiLogGroup: string;
+  readonly cancellationStateMachineLogGroup: string;
 }
 
 /** A deployment, rendered. */
@@ -145,6 +152,12 @@ export interface RenderedDeployment {
   readonly definition: Record<string, unknown>;
   /** The dead-letter queue's resource policy (`aws_sqs_queue_policy`). */
   readonly deadLetterQueuePolicy: PolicyDocument;
+  /**
+   * The query API function's resource policy, as Lambda builds it from the `aws_lambda_permission` resources: one
+   * statement per permission, its source ARN as an `ArnLike aws:SourceArn` condition.
+   * https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-services.html
+   */
+  readonly queryApiFunctionPolicy: PolicyDocument;
 }
 
 /** The construct path of a synthesized resource (cdktf writes it under `//.metadata.path`). */
@@ -218,13 +231,24 @@ export function renderDeployment(
     attached: Object.fromEntries(Object.entries(attachments).map(([name, config]) => [name, config.policy_arn])),
     arns: {
       stateMachine: `\${aws_sfn_state_machine.${resourceAt(stack, 'aws_sfn_state_machine', '/Queries/StateMachine').name}.arn}`,
+      cancellationStateMachine: `\${aws_sfn_state_machine.${resourceAt(stack, 'aws_sfn_state_machine', '/Cancellations/StateMachine').name}.arn}`,
       callbackerFunction: `\${aws_lambda_function.${resourceAt(stack, 'aws_lambda_function', '/Callbacker/Function').name}.arn}`,
+      queryApiFunction: `\${aws_lambda_function.${resourceAt(stack, 'aws_lambda_function', '/QueryApi/Function').name}.arn}`,
+      restApiExecution: `\${aws_api_gateway_rest_api.${resourceAt(stack, 'aws_api_gateway_rest_api', '/Api/RestApi').name}.execution_arn}`,
       deadLetterQueue: `\${aws_sqs_queue.${resourceAt(stack, 'aws_sqs_queue', '/DeadLetterQueue/Queue').name}.arn}`,
       signingSecret: `\${aws_secretsmanager_secret.${resourceAt(stack, 'aws_secretsmanager_secret', '/SigningSecret/Secret').name}.arn}`,
       callbackerLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Callbacker/LogGroup').name}.arn}`,
       stateMachineLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Queries/LogGroup').name}.arn}`,
       apiAccessLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Api/AccessLogGroup').name}.arn}`,
+      queryApiLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/QueryApi/LogGroup').name}.arn}`,
+      cancellationStateMachineLogGroup: `\${aws_cloudwatch_log_group.${resourceAt(stack, 'aws_cloudwatch_log_group', '/Cancellations/LogGroup').name}.arn}`,
     },
+    permissions: Object.fromEntries(
+      Object.entries(findResources(stack, 'aws_lambda_permission')).map(([name, config]) => [
+        name,
+        { action: config.action, principal: config.principal, functionName: config.function_name, sourceArn: config.source_arn, statementId: config.statement_id },
+      ]),
+    ),
     definition: resourceAt(stack, 'aws_sfn_state_machine', '/Queries/StateMachine').config.definition,
     deadLetterQueuePolicy: resourceAt(stack, 'aws_sqs_queue_policy', '/DeadLetterQueue/Policy').config.policy,
   };
@@ -251,13 +275,26 @@ export function renderDeployment(
       attachedPolicyArns,
     };
   }
+  const arns = out.arns as RenderedArns;
+  const permissions = Object.values(out.permissions as Record<string, { action: string; principal: string; functionName: string; sourceArn: string; statementId: string }>);
   return {
     label,
     stack,
     roles: byRole,
-    arns: out.arns as RenderedArns,
+    arns,
     definition: JSON.parse(out.definition as string) as Record<string, unknown>,
     deadLetterQueuePolicy: JSON.parse(out.deadLetterQueuePolicy as string) as PolicyDocument,
+    queryApiFunctionPolicy: {
+      Version: '2012-10-17',
+      Statement: permissions.map((p) => ({
+        Sid: p.statementId,
+        Effect: 'Allow',
+        Principal: { Service: p.principal },
+        Action: p.action,
+        Resource: arns.queryApiFunction,
+        Condition: { ArnLike: { 'aws:SourceArn': p.sourceArn } },
+      })),
+    },
   };
 }
 

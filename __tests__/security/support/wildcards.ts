@@ -24,6 +24,10 @@ export interface WildcardScope {
   readonly logGroupArns: readonly string[];
   /** Glue databases queries may read; `['*']` when none was configured. */
   readonly glueDatabases: readonly string[];
+  /** Names of the state machines the module created. */
+  readonly stateMachineNames: readonly string[];
+  /** The execute-api ARN of the REST API the module created (`arn:aws:execute-api:<region>:<account>:<api id>`). */
+  readonly restApiExecutionArn: string;
 }
 
 /** One kind of `*` inside an ARN that AWS needs. */
@@ -54,6 +58,18 @@ export const SCOPED_WILDCARDS: readonly ScopedWildcard[] = [
     allowed: (s) => s.logGroupArns.map((arn) => `${arn}:*`),
     why: 'Lambda names a log stream per execution environment; streams are sub-resources of the group ARN.',
     doc: 'https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html',
+  },
+  {
+    name: "executions of the module's state machines",
+    allowed: (s) => s.stateMachineNames.map((name) => `arn:${s.partition}:states:${s.region}:${s.accountId}:execution:${name}:*`),
+    why: 'Execution names are chosen at run time (an idempotency key or the API request id); the ARN pins account, region and state machine.',
+    doc: 'https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-executions.html',
+  },
+  {
+    name: "the routes of the module's API, in any stage and for any query id",
+    allowed: (s) => ['POST/queries', 'POST/invocation', 'GET/queries/*', 'DELETE/queries/*', 'GET/queries/*/result'].map((route) => `${s.restApiExecutionArn}/*/${route}`),
+    why: "A Lambda permission's source ARN names a method as <api>/<stage>/<METHOD>/<path>: the stage is the module's own (one API, one stage), and a path parameter ({id}) is any query id.",
+    doc: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html',
   },
   {
     name: 'tables of the configured Glue databases (every database of this account and region when none is configured)',
@@ -117,7 +133,7 @@ export function unexplainedWildcards(where: string, policy: PolicyDocument, scop
     for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
       for (const [key, value] of Object.entries(keys)) {
         for (const v of asList(value)) {
-          if (WILDCARD.test(v)) problems.push(finding(where, statement, `wildcard in condition ${operator} ${key}: ${v}`));
+          if (WILDCARD.test(v) && !allowedArns.has(v)) problems.push(finding(where, statement, `wildcard in condition ${operator} ${key}: ${v}`));
         }
       }
     }

@@ -15,16 +15,29 @@ describe('Class: RequestModel', () => {
 
   it('lists every violation in the Java validator\'s words', () => {
     // WHEN
-    const result = model.check('{"CallbackUrl":"http://example.com","Extra":true}');
+    const result = model.check('{"Query":" ","CallbackUrl":"https://example.com","Extra":true}');
 
     // THEN
     expect(result).toEqual({
       valid: false,
       errors: expect.arrayContaining([
-        'object has missing required properties (["Query"])',
         'object instance has properties which are not allowed by the schema: ["Extra"]',
-        expect.stringMatching(/^ECMA 262 regex ".*" does not match input string "http:\/\/example.com"$/),
+        'ECMA 262 regex "\\\\S" does not match input string " "',
       ]),
+    });
+  });
+
+  it('reports array sizes and numeric ranges in the Java validator\'s words', () => {
+    // WHEN
+    const result = model.check('{"Query":"SELECT ?","CallbackUrl":"https://example.com/hook","ExecutionParameters":[],"ResultReuseMaxAgeMinutes":10081}');
+
+    // THEN
+    expect(result).toEqual({
+      valid: false,
+      errors: [
+        'array is too short: must have at least 1 elements but instance has 0 elements',
+        'numeric instance is greater than the required maximum (maximum: 10080, found: 10081)',
+      ],
     });
   });
 

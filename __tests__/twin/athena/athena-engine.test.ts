@@ -162,4 +162,61 @@ describe('Class: AthenaEngine', () => {
     // THEN
     expect(answer).toEqual({ columns: ['id', 'sku'], rows: [['7', 'x']] });
   });
+
+  it('binds ExecutionParameters to the placeholders as values, never as SQL', async () => {
+    // WHEN
+    const { QueryExecutionId: id } = engine.startQueryExecution({
+      QueryString: 'SELECT "col1" FROM "database1"."tableA" WHERE "col2" = ? OR "col1" = ? OR "col2" = ? ORDER BY "col1"',
+      ExecutionParameters: ["'comma, inside'", '1', "'x'' OR 1=1 --'"],
+      ResultConfiguration: { OutputLocation: 's3://results/prefix/' },
+    });
+    const done = await engine.waitForQueryExecution(id);
+
+    // THEN
+    expect(done.Status.State).toBe('SUCCEEDED');
+    expect(written.get(done.ResultConfiguration.OutputLocation)).toBe('"col1"\n"1"\n"4"\n');
+  });
+
+  it.each([
+    ['too few values', 'SELECT ? + ?', ['1'], 'Incorrect number of parameters: expected 2 but found 1'],
+    ['a value without placeholders', 'SELECT 1', ['1'], 'Incorrect number of parameters: expected 0 but found 1'],
+    ['a value that is no literal', 'SELECT ?', ['alpha'], 'ExecutionParameters[0] must be a SQL literal'],
+  ])('fails a query with %s, with the reason', async (_name, query, parameters, reason) => {
+    // WHEN
+    const { QueryExecutionId: id } = engine.startQueryExecution({ QueryString: query, ExecutionParameters: parameters, ResultConfiguration: { OutputLocation: 's3://results/prefix/' } });
+    const done = await engine.waitForQueryExecution(id);
+
+    // THEN
+    expect(done.Status).toMatchObject({ State: 'FAILED', StateChangeReason: expect.stringContaining(reason) });
+  });
+
+  it('refuses an empty list of ExecutionParameters, as the API does', () => {
+    expect(() => engine.startQueryExecution({ QueryString: 'SELECT 1', ExecutionParameters: [], ResultConfiguration: { OutputLocation: 's3://results/prefix/' } })).toThrow(
+      expect.objectContaining({ name: 'InvalidRequestException' }),
+    );
+  });
+
+  it('reuses the newest result of the same query and parameters when asked, and says so', async () => {
+    // GIVEN
+    const run = async (parameters: string[], reuse: boolean) => {
+      const { QueryExecutionId: id } = engine.startQueryExecution({
+        QueryString: 'SELECT ? AS v',
+        ExecutionParameters: parameters,
+        ResultConfiguration: { OutputLocation: 's3://results/prefix/' },
+        ResultReuseConfiguration: { ResultReuseByAgeConfiguration: reuse ? { Enabled: true, MaxAgeInMinutes: 10 } : { Enabled: false } },
+      });
+      return engine.waitForQueryExecution(id);
+    };
+    const original = await run(['7'], false);
+
+    // WHEN
+    const reused = await run(['7'], true);
+    const otherValue = await run(['8'], true);
+
+    // THEN
+    expect(original.Statistics?.ResultReuseInformation).toEqual({ ReusedPreviousResult: false });
+    expect(reused.Statistics?.ResultReuseInformation).toEqual({ ReusedPreviousResult: true });
+    expect(reused.ResultConfiguration.OutputLocation).toBe(original.ResultConfiguration.OutputLocation);
+    expect(otherValue.Statistics?.ResultReuseInformation).toEqual({ ReusedPreviousResult: false });
+  });
 });
