@@ -223,6 +223,15 @@ async function serve(options: Options): Promise<void> {
       `    -d '${JSON.stringify({ Query: SAMPLE_QUERY, CallbackUrl: receiver.url('/hook') }).replace(/'/g, "'\\''")}' ${twin.stageUrl}/queries`,
   );
   say();
+  // The package's command as this checkout builds it (installed, it is async-athena-query).
+  const command = 'node dist/client/bin.js';
+  say('Or with the package\'s command (async-athena-query when installed; here after npm run build):');
+  say(
+    `  export ASYNC_ATHENA_API_URL=${twin.stageUrl} AWS_REGION=${twin.region} AWS_ACCESS_KEY_ID=${accessKeyId} AWS_SECRET_ACCESS_KEY=${secretAccessKey}\n` +
+      `  id=$(${command} submit --query '${SAMPLE_QUERY.replace(/'/g, "'\\''")}' --callback-url ${receiver.url('/hook')})\n` +
+      `  ${command} wait "$id" && ${command} result "$id"`,
+  );
+  say();
   let logged = 0;
   let shown = 0;
   const tick = setInterval(() => {

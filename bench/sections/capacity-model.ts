@@ -89,8 +89,8 @@ or Step Functions capacity (Athena's quotas are shared by all workgroups of the 
   stand idle and throughput drops towards W / 15 as the backlog drains; the rows show 2 s queries finishing at about
   half of Q / D.
 - **Waiting costs transitions and calls**: every retry of a waiting start is one billed transition and one
-  StartQueryExecution call, so a query that waits T for a slot costs about T / 15 s more of each (the rows: a 5-minute
-  wave of long queries multiplies both by about twelve).
+  StartQueryExecution call, so a query that waits T for a slot costs about T / 15 s more of each (the rows: in three
+  waves of 5-minute queries, a query averages over twenty of each, against one call and a few transitions alone).
 - **Submissions per second: 50** (the stage), 100 at once. Step Functions' StartExecution (150/s) and StateTransition
   (500/s; at most a few per query plus the backlog's retries, about W / 15 per second for W waiting executions) do not
   bind before Athena does.

@@ -176,6 +176,8 @@ interface Execution {
   readonly finish: (qe: QueryExecution) => void;
   connection?: DuckDBConnection;
   cancelRequested: boolean;
+  /** Aborted by a stop: cuts short the rest of the minimum RUNNING time, as Athena stops a query at once. */
+  readonly stopped: AbortController;
 }
 
 /** Real milliseconds between two interrupts of a stopped query's connection (see {@link interruptUntilReleased}). */
@@ -337,6 +339,7 @@ export class AthenaEngine {
       done,
       finish,
       cancelRequested: false,
+      stopped: new AbortController(),
     };
     this.executions.set(id, execution);
     this.peakActiveQueries = Math.max(this.peakActiveQueries, this.activeCount());
@@ -388,6 +391,7 @@ export class AthenaEngine {
     const state = execution.queryExecution.Status.State;
     if (state !== 'QUEUED' && state !== 'RUNNING') return;
     execution.cancelRequested = true;
+    execution.stopped.abort();
     if (execution.connection !== undefined) interruptUntilReleased(execution, execution.connection);
     if (state === 'QUEUED') this.update(execution, { State: 'CANCELLED', CompletionDateTime: this.clock.now() });
   }
@@ -418,7 +422,7 @@ export class AthenaEngine {
       await this.execute(execution, async (ms) => {
         work.end();
         try {
-          await this.clock.sleep(ms);
+          await this.clock.sleep(ms, execution.stopped.signal);
         } finally {
           work = this.clock.begin(label);
         }

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBPreparedStatement } from '@duckdb/node-api';
 import { AthenaEngine, AthenaServiceError, type QueryState } from '../../../twin/athena/athena-engine';
+import { VirtualClock } from '../../../twin/clock/twin-clock';
 
 const SAMPLE = path.join(__dirname, '..', '..', '..', 'data');
 const written = new Map<string, string>();
@@ -139,6 +140,26 @@ describe('Class: AthenaEngine', () => {
     expect(asked.sort()).toEqual(['SELECT 1 -- slow', 'SELECT 2']);
     expect([slow.Status.State, quick.Status.State]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(slow.Statistics!.TotalExecutionTimeInMillis).toBeGreaterThanOrEqual(119);
+  });
+
+  it('cancels at once a query stopped during its minimum RUNNING time, as Athena stops a query without waiting for it', async () => {
+    // GIVEN a query that would stay RUNNING ten minutes of twin time, on a clock that moves only when told
+    const clock = new VirtualClock({ autoAdvance: false });
+    const timed = await AthenaEngine.create({ workGroups: ['primary'], writeResult: async () => undefined, clock, timing: { minimumRunningMs: 600_000 } });
+    const { QueryExecutionId: id } = timed.startQueryExecution({ QueryString: 'SELECT 1', WorkGroup: 'primary', ResultConfiguration: { OutputLocation: 's3://results/prefix/' } });
+    await clock.advanceBy(0);
+    while (timed.getQueryExecution(id).QueryExecution.Status.State !== 'RUNNING') await new Promise((resolve) => setImmediate(resolve));
+    const startedAt = clock.now();
+
+    // WHEN
+    timed.stopQueryExecution(id);
+    const ended = await timed.waitForQueryExecution(id);
+    await timed.close();
+    clock.dispose();
+
+    // THEN no twin time passed
+    expect(ended.Status.State).toBe('CANCELLED');
+    expect(ended.Status.CompletionDateTime).toBe(startedAt);
   });
 
   it('loads Parquet tables too', async () => {
