@@ -271,6 +271,20 @@ export interface BuildCdktnFlavourOptions {
   readonly outDir?: string;
 }
 
+/**
+ * The files of the prebuilt Lambda packages: every folder of dist/ holding a deployment zip (dist/callbacker,
+ * dist/query-api), found rather than listed so a new function cannot be left out of the cdktn package.
+ */
+function prebuiltPackageFiles(root: string): string[] {
+  const dist = path.join(root, 'dist');
+  return fs
+    .readdirSync(dist, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && fs.readdirSync(path.join(dist, entry.name)).some((file) => file.endsWith('.zip')))
+    .map((entry) => entry.name)
+    .sort()
+    .flatMap((folder) => fs.readdirSync(path.join(dist, folder)).sort().map((file) => path.join('dist', folder, file)));
+}
+
 /** Writes the CDK Terrain package; returns the files written, relative to its folder. */
 export function buildCdktnFlavour(options: BuildCdktnFlavourOptions = {}): string[] {
   const root = options.root ?? REPOSITORY_ROOT;
@@ -284,13 +298,14 @@ export function buildCdktnFlavour(options: BuildCdktnFlavourOptions = {}): strin
     written.push(relative);
   };
   for (const file of compiledConstructFiles(root)) write(file, rewriteForCdktn(fs.readFileSync(path.join(root, file), 'utf8'), file));
-  // Byte for byte: the Lambda code, and so the asset hash and the deployed function, are the same in both flavours;
-  // the client imports no framework, so it needs no rewrite (the build fails if that ever changes).
+  // The client imports no framework, so it ships as it is (the build fails if that ever changes).
   for (const file of compiledClientFiles(root)) {
     const text = fs.readFileSync(path.join(root, file), 'utf8');
     if (rewriteForCdktn(text, file) !== text) throw new Error(`${file} imports cdktf: the query API client must stay framework-free`);
   }
-  for (const file of [...compiledClientFiles(root), path.join('dist', 'callbacker', 'index.js'), path.join('dist', 'callbacker', 'callbacker.zip'), 'LICENSE', 'CHANGELOG.md']) {
+  // Byte for byte: the prebuilt Lambda packages (dist/callbacker, dist/query-api, ...), so the asset hashes and the
+  // deployed functions are the same in both flavours, the client and command, and the license and changelog.
+  for (const file of [...prebuiltPackageFiles(root), ...compiledClientFiles(root), 'LICENSE', 'CHANGELOG.md']) {
     write(file, fs.readFileSync(path.join(root, file)));
   }
   for (const schema of fs.readdirSync(path.join(root, 'schemas')).filter((f) => f.endsWith('.json')).sort()) {

@@ -160,9 +160,9 @@ describe('the built CDK Terrain package (dist/cdktn)', () => {
     expect([...external].sort()).toEqual(Object.keys(CDKTN_PEER_DEPENDENCIES).sort());
   });
 
-  it('ships the same prebuilt callbacker, query API client and command, schemas, LICENSE and CHANGELOG, byte for byte', () => {
+  it('ships the same prebuilt functions, query API client and command, schemas, LICENSE and CHANGELOG, byte for byte', () => {
     // GIVEN
-    const files = [...compiledClientFiles(ROOT), 'dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'schemas/callback-payload.schema.json', 'LICENSE', 'CHANGELOG.md'];
+    const files = [...compiledClientFiles(ROOT), 'dist/callbacker/index.js', 'dist/callbacker/callbacker.zip', 'dist/query-api/index.js', 'dist/query-api/query-api.zip', 'schemas/callback-payload.schema.json', 'LICENSE', 'CHANGELOG.md'];
     // WHEN
     const differing = files.filter((file) => !fs.readFileSync(path.join(FLAVOUR_ROOT, file)).equals(fs.readFileSync(path.join(ROOT, file))));
     // THEN
