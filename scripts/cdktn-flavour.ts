@@ -254,6 +254,20 @@ export interface BuildCdktnFlavourOptions {
   readonly outDir?: string;
 }
 
+/**
+ * The files of the prebuilt Lambda packages: every folder of dist/ holding a deployment zip (dist/callbacker,
+ * dist/query-api), found rather than listed so a new function cannot be left out of the cdktn package.
+ */
+function prebuiltPackageFiles(root: string): string[] {
+  const dist = path.join(root, 'dist');
+  return fs
+    .readdirSync(dist, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && fs.readdirSync(path.join(dist, entry.name)).some((file) => file.endsWith('.zip')))
+    .map((entry) => entry.name)
+    .sort()
+    .flatMap((folder) => fs.readdirSync(path.join(dist, folder)).sort().map((file) => path.join('dist', folder, file)));
+}
+
 /** Writes the CDK Terrain package; returns the files written, relative to its folder. */
 export function buildCdktnFlavour(options: BuildCdktnFlavourOptions = {}): string[] {
   const root = options.root ?? REPOSITORY_ROOT;
@@ -267,8 +281,9 @@ export function buildCdktnFlavour(options: BuildCdktnFlavourOptions = {}): strin
     written.push(relative);
   };
   for (const file of compiledConstructFiles(root)) write(file, rewriteForCdktn(fs.readFileSync(path.join(root, file), 'utf8'), file));
-  // Byte for byte: the Lambda code, and so the asset hash and the deployed function, are the same in both flavours.
-  for (const file of [path.join('dist', 'callbacker', 'index.js'), path.join('dist', 'callbacker', 'callbacker.zip'), 'LICENSE', 'CHANGELOG.md']) {
+  // Byte for byte: the prebuilt Lambda packages (dist/callbacker, dist/query-api, ...), so the asset hashes and the
+  // deployed functions are the same in both flavours, and the license and changelog.
+  for (const file of [...prebuiltPackageFiles(root), 'LICENSE', 'CHANGELOG.md']) {
     write(file, fs.readFileSync(path.join(root, file)));
   }
   for (const schema of fs.readdirSync(path.join(root, 'schemas')).filter((f) => f.endsWith('.json')).sort()) {
