@@ -249,11 +249,13 @@ describe('AsyncAthenaQuery: REST API', () => {
       expect(deployment.depends_on).toContain(part.address);
       expect(trigger).not.toMatch(new RegExp(`[[ ]${part.address.replace(/\./g, '\\.')}[,\\]]`));
     }
-    // one object per part (each API part names its REST API), plus the credentials role's policy
-    expect(trigger.match(/"rest_api_id" = /g)).toHaveLength(parts.length);
-    expect(trigger).toContain('"role" = "${aws_iam_role.');
-    for (const { config } of parts.filter((p) => p.address.startsWith('aws_api_gateway_integration_response.'))) {
-      expect(trigger).toContain(`"response_templates" = {"application/json" = ${JSON.stringify((config.response_templates as Record<string, string>)['application/json'])}}`);
+    // one object per part: each API Gateway part names its REST API, each Lambda permission its source ARN
+    const apiGatewayParts = parts.filter((p) => p.address.startsWith('aws_api_gateway_'));
+    const permissions = parts.filter((p) => p.address.startsWith('aws_lambda_permission.'));
+    expect(trigger.match(/"rest_api_id" = /g)).toHaveLength(apiGatewayParts.length);
+    expect(trigger.match(/"source_arn" = /g)).toHaveLength(permissions.length);
+    for (const { config } of parts.filter((p) => p.address.startsWith('aws_api_gateway_gateway_response.'))) {
+      expect(trigger).toContain(`"response_type" = ${JSON.stringify(config.response_type)}`);
     }
     expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
   });
