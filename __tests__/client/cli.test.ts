@@ -4,15 +4,15 @@
  * (__tests__/support/contract-api-server.ts). Credentials come from the environment, from profiles of a temporary AWS
  * config file (static keys and credential_process), through the AWS SDK's standard chain.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { type CliRun, requireBuiltCli, runBuiltCli } from '../support/built-cli';
 import { type ContractApi, type ContractState, startContractApi } from '../support/contract-api-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'dist', 'client', 'bin.js');
 const ENV_KEY = { accessKeyId: 'AKIACLIENTENVKEY0001', secretAccessKey: 'env-secret-not-valid-in-aws' };
 const PROFILE_KEY = { accessKeyId: 'AKIACLIENTPROFILE001', secretAccessKey: 'profile-secret-not-valid-in-aws' };
 const PROCESS_KEY = { accessKeyId: 'ASIACLIENTPROCESS001', secretAccessKey: 'process-secret-not-valid-in-aws', sessionToken: 'process-session-token' };
@@ -31,7 +31,7 @@ let scratch: string;
 let awsDir: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build (npm test does) first`);
+  requireBuiltCli();
   api = await startContractApi({ credentials: [ENV_KEY, PROFILE_KEY, PROCESS_KEY], lifecycle });
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'client-cli-'));
   awsDir = path.join(scratch, 'aws');
@@ -59,12 +59,6 @@ afterAll(async () => {
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /**
  * The environment of a user with nothing but what the test gives: no machine AWS settings, no instance metadata.
  * The region comes from AWS_REGION: the local API's host name is not an execute-api one.
@@ -85,17 +79,8 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 const envCredentials = { AWS_ACCESS_KEY_ID: ENV_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: ENV_KEY.secretAccessKey };
 
 /** Runs the CLI (asynchronously: the server answers from this process). */
-function cli(args: readonly string[], options: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(options.env ?? envCredentials), cwd: options.cwd ?? scratch, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
+function cli(args: readonly string[], options: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<CliRun> {
+  return runBuiltCli(args, { env: cleanEnv(options.env ?? envCredentials), cwd: options.cwd ?? scratch, ...(options.input !== undefined && { input: options.input }) });
 }
 
 const at = (): string[] => ['--api-url', api.stageUrl];

@@ -8,23 +8,21 @@
  * except the one marked LONG, which runs for ten minutes unless cancelled. Nothing asserted depends on how long
  * anything takes: `wait` is asserted on the final state it reports, never on the intermediate ones.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseCsv } from '../../twin/athena/athena-csv';
 import { RealTimeClock } from '../../twin/clock/twin-clock';
+import { type CliRun, requireBuiltCli, runBuiltCli } from '../support/built-cli';
 import { finished, SAMPLE_QUERY, startWorld, within, type World } from './harness';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'dist', 'client', 'bin.js');
 const LONG = '/* long */';
 
 let world: World;
 let scratch: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build (npm test does) first`);
+  requireBuiltCli();
   world = await startWorld({ clock: new RealTimeClock(), athena: { timing: { minimumRunningMs: (query) => (query.Query.includes(LONG) ? 600_000 : 0) } } });
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-e2e-'));
 });
@@ -34,14 +32,8 @@ afterAll(async () => {
   if (scratch !== undefined) fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the command as a user would, with the twin's API URL and credentials in the environment and nothing else of this machine's AWS set-up. */
-function cli(args: readonly string[]): Promise<Run> {
+function cli(args: readonly string[]): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '',
     HOME: scratch,
@@ -53,19 +45,7 @@ function cli(args: readonly string[]): Promise<Run> {
     AWS_SHARED_CREDENTIALS_FILE: path.join(scratch, 'no-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
   };
-  return within(
-    120_000,
-    `async-athena-query ${args.join(' ')}`,
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env, cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    }),
-  );
+  return within(120_000, `async-athena-query ${args.join(' ')}`, runBuiltCli(args, { env, cwd: scratch }));
 }
 
 async function submit(args: readonly string[]): Promise<string> {
@@ -80,7 +60,7 @@ const acknowledged = (hookPath: string) => world.receiver.deliveries.find((d) =>
 describe('e2e: the CLI against the twin', () => {
   describe('a query that succeeds', () => {
     let queryId: string;
-    let waited: Run;
+    let waited: CliRun;
 
     beforeAll(async () => {
       queryId = await submit(['--query', SAMPLE_QUERY, '--callback-url', world.receiver.url('/cli/succeeds'), '--idempotency-key', 'cli-e2e-sample']);
@@ -186,8 +166,8 @@ describe('e2e: the CLI against the twin', () => {
 
   describe('cancelling a running query', () => {
     let queryId: string;
-    let cancelled: Run;
-    let waited: Run;
+    let cancelled: CliRun;
+    let waited: CliRun;
 
     beforeAll(async () => {
       queryId = await submit(['--query', `SELECT count(*) AS n FROM "database1"."tableA" ${LONG}`, '--callback-url', world.receiver.url('/cli/cancelled')]);
