@@ -82,8 +82,8 @@ export interface TwinOptions {
   readonly athena?: {
     /** Athena's active-query quota. @default no quota */
     readonly activeQueryQuota?: number;
-    /** Fault injection: true makes that start throw TooManyRequestsException. */
-    readonly throttle?: (input: StartQueryExecutionInput) => boolean;
+    /** Fault injection: true makes that start throw TooManyRequestsException, `'rate'` ThrottlingException. */
+    readonly throttle?: (input: StartQueryExecutionInput) => boolean | 'rate';
     /** How long queries stay QUEUED and RUNNING, in milliseconds of twin time. */
     readonly timing?: QueryTiming;
   };

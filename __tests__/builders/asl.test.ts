@@ -103,7 +103,7 @@ describe('buildQueryDefinition', () => {
     const { Retry } = task(buildQueryDefinition(options), STATE_NAMES.startQuery);
     // THEN
     expect(Retry).toEqual([
-      { ErrorEquals: ['Athena.TooManyRequestsException'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 120, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+      { ErrorEquals: ['Athena.TooManyRequestsException', 'Athena.ThrottlingException'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 120, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
       { ErrorEquals: ['Athena.InternalServerException'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
     ]);
   });

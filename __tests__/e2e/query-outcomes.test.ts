@@ -124,3 +124,28 @@ describe('e2e: Athena throttling beyond the retries', () => {
     expect(throttled.twin.athena.throttledStarts).toBe(DEFAULT_ATHENA_THROTTLE_RETRY.maxAttempts + 1);
   });
 });
+
+describe("e2e: Athena's StartQueryExecution rate", () => {
+  let rateLimited: World;
+  let starts = 0;
+
+  beforeAll(async () => {
+    // The first three calls are over Athena's API rate (ThrottlingException, "Rate exceeded"), then the rate frees.
+    rateLimited = await startWorld({ athena: { throttle: () => (++starts <= 3 ? 'rate' : false) } });
+  });
+
+  afterAll(async () => {
+    await rateLimited?.close();
+  });
+
+  it('retries a start refused for the call rate with the quota backoff, and delivers SUCCEEDED', async () => {
+    // WHEN
+    const { record, payload } = await outcomeOf(rateLimited, 'SELECT "col1" FROM "database1"."tableA" limit 1', '/rate');
+
+    // THEN
+    const retries = record.events.filter((e) => e.type === 'StateRetried' && e.state?.name === 'StartQuery').length;
+    expect(retries).toBe(3);
+    expect(payload.State.State).toBe('SUCCEEDED');
+    expect(rateLimited.twin.athena.throttledStarts).toBe(3);
+  });
+});

@@ -109,10 +109,11 @@ or Step Functions capacity (Athena's quotas are shared by all workgroups of the 
   call, and a backlog of W waiting executions adds about W / 15 calls a second (over 20/s beyond about 300 waiting).
   The rows replay the calls of a default-configuration burst of 2 s queries through the documented bucket: its busiest
   second asks for several times the burst, and hundreds of calls would be refused. Athena documents its rate throttle
-  as \`ThrottlingException\` ("Rate exceeded"), which the StartQuery state does not retry (it retries
-  \`Athena.TooManyRequestsException\` and \`Athena.InternalServerException\`): such a start would end in a FAILED
-  callback, not in a lost query. Which error name Step Functions' Athena \`.sync\` integration reports for it cannot be
-  checked offline; until it is known and retried, keep bursts of submissions under 80 and backlogs under about 300.
+  as \`ThrottlingException\` ("Rate exceeded"), which the StartQuery state retries with the quota's backoff
+  (\`Athena.TooManyRequestsException\` and \`Athena.ThrottlingException\`): such a start waits and retries, each retry a
+  billed transition and one more call in the next seconds. Which error name Step Functions' Athena \`.sync\`
+  integration reports for it cannot be checked offline; a name other than these two would end the start in a FAILED
+  callback (never a lost query), so keep bursts of submissions under 80 and backlogs under about 300 until it is known.
 - **Long queries (minutes)**: Athena's active-query quota alone: throughput Q / D, and the backlog's patience of about
   ${PATIENCE_MINUTES} minutes bounds how many can wait.
 - **Many polling clients**: DescribeExecution's refill rate, long before the stage throttle.

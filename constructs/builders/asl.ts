@@ -218,6 +218,12 @@ export interface BackoffPolicy {
  */
 export const DEFAULT_ATHENA_THROTTLE_RETRY: BackoffPolicy = { intervalSeconds: 1, backoffRate: 2, maxAttempts: 120, maxDelaySeconds: 30 };
 
+/**
+ * Athena's throttling errors, as Step Functions names service exceptions (`Athena.<Exception>`): the active-query
+ * quota (`TooManyRequestsException`) and the API call rate (`ThrottlingException`).
+ */
+export const ATHENA_THROTTLE_ERRORS = ['Athena.TooManyRequestsException', 'Athena.ThrottlingException'] as const;
+
 /** Retry on Athena's transient `InternalServerException`: 2 s, 4 s, 8 s, 16 s, 32 s (with jitter). */
 export const DEFAULT_ATHENA_ERROR_RETRY: BackoffPolicy = { intervalSeconds: 2, backoffRate: 2, maxAttempts: 5, maxDelaySeconds: 60 };
 
@@ -537,7 +543,10 @@ export function buildQueryDefinition(options: QueryDefinitionOptions): AslDefini
     TimeoutSeconds: options.queryTimeoutSeconds,
     Retry: [
       // https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html#API_StartQueryExecution_Errors
-      retrier(['Athena.TooManyRequestsException'], options.athenaThrottleRetry),
+      // TooManyRequestsException: the active-query quota is full. ThrottlingException: the StartQueryExecution call
+      // rate (20 a second, bursts of 80) is exceeded; AWS's troubleshooting lists both
+      // (https://repost.aws/knowledge-center/athena-service-quota-errors), and both pass once a slot or the rate frees.
+      retrier(ATHENA_THROTTLE_ERRORS, options.athenaThrottleRetry),
       retrier(['Athena.InternalServerException'], options.athenaErrorRetry),
     ],
     // The default ResultPath ($): the {Error, Cause} replaces the input, so the query text is not carried on (a

@@ -76,7 +76,7 @@ export interface QueryExecution {
 /** An error Athena's API answers with; `name` is the exception name without the service prefix. */
 export class AthenaServiceError extends Error {
   constructor(
-    name: 'TooManyRequestsException' | 'InvalidRequestException' | 'InternalServerException',
+    name: 'TooManyRequestsException' | 'ThrottlingException' | 'InvalidRequestException' | 'InternalServerException',
     message: string,
     readonly statusCode: number,
   ) {
@@ -105,9 +105,10 @@ export interface AthenaEngineOptions {
   readonly activeQueryQuota?: number;
   /**
    * Fault injection: when it returns true for a start (that the quota would let through), the start throws
-   * TooManyRequestsException.
+   * TooManyRequestsException; when it returns `'rate'`, ThrottlingException ("Rate exceeded"), as Athena answers a
+   * call over its StartQueryExecution rate quota. https://repost.aws/knowledge-center/athena-service-quota-errors
    */
-  readonly throttle?: (input: StartQueryExecutionInput) => boolean;
+  readonly throttle?: (input: StartQueryExecutionInput) => boolean | 'rate';
   /**
    * How long queries take, in twin time: milliseconds a query stays QUEUED, and at least RUNNING, so progress is
    * visible in demos and tests and benchmarks can give queries a duration.
@@ -306,7 +307,12 @@ export class AthenaEngine {
       );
     }
     const quota = this.options.activeQueryQuota;
-    if ((quota !== undefined && this.activeCount() >= quota) || this.options.throttle?.(input) === true) {
+    const injected = this.options.throttle?.(input);
+    if (injected === 'rate') {
+      this.throttledStarts += 1;
+      throw new AthenaServiceError('ThrottlingException', 'Rate exceeded', 400);
+    }
+    if ((quota !== undefined && this.activeCount() >= quota) || injected === true) {
       this.throttledStarts += 1;
       throw new AthenaServiceError(
         'TooManyRequestsException',
