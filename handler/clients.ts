@@ -26,34 +26,47 @@ export const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 5_000
  */
 const S3_OPTIONS: S3ClientConfig = { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
 
-/** Assumes the presigner role, with the function's own credentials. */
-export const stsClient = new STSClient({ requestHandler: REQUEST_HANDLER });
-
+let sts: STSClient | undefined;
 let secretsManager: SecretsManagerClient | undefined;
+let ownS3: S3Client | undefined;
+let presignerS3: S3Client | undefined;
 
-/**
- * Reads the webhook signing secret, with the function's own credentials. Made on first use, so a bundle that never
- * reads the secret (the query API function's) leaves the client out.
- */
+// Every client is made on first use and then kept for the sandbox's life: a sandbox builds only the clients its
+// configuration calls for (STS and the presigner client with a presigner role, the own-credentials S3 client
+// without one), and the query API function's bundle leaves out the ones it never calls.
+
+/** Assumes the presigner role, with the function's own credentials. */
+export function stsClient(): STSClient {
+  sts ??= new STSClient({ requestHandler: REQUEST_HANDLER });
+  return sts;
+}
+
+/** Reads the webhook signing secret, with the function's own credentials. */
 export function secretsManagerClient(): SecretsManagerClient {
   secretsManager ??= new SecretsManagerClient({ requestHandler: REQUEST_HANDLER });
   return secretsManager;
 }
 
 /** Presigns with the function's own credentials: only when no presigner role is configured. */
-export const s3Client = new S3Client(S3_OPTIONS);
+export function ownS3Client(): S3Client {
+  ownS3 ??= new S3Client(S3_OPTIONS);
+  return ownS3;
+}
 
 /** The presigner role session presignerS3Client signs with; set by {@link usePresignerCredentials}. */
 let presignerCredentials: SessionCredentials | undefined;
 
 /** Presigns with the presigner role's session that presign.ts chose (see {@link usePresignerCredentials}). */
-export const presignerS3Client = new S3Client({
-  ...S3_OPTIONS,
-  credentials: async () => {
-    if (presignerCredentials === undefined) throw new Error('No presigner role session has been assumed yet');
-    return presignerCredentials;
-  },
-});
+export function presignerS3Client(): S3Client {
+  presignerS3 ??= new S3Client({
+    ...S3_OPTIONS,
+    credentials: async () => {
+      if (presignerCredentials === undefined) throw new Error('No presigner role session has been assumed yet');
+      return presignerCredentials;
+    },
+  });
+  return presignerS3;
+}
 
 /**
  * Makes presignerS3Client sign with `credentials` from now on. The SDK memoizes a client's credentials until
@@ -63,5 +76,5 @@ export const presignerS3Client = new S3Client({
 export async function usePresignerCredentials(credentials: SessionCredentials): Promise<void> {
   if (credentials === presignerCredentials) return;
   presignerCredentials = credentials;
-  await presignerS3Client.config.credentials({ forceRefresh: true });
+  await presignerS3Client().config.credentials({ forceRefresh: true });
 }

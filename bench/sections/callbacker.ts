@@ -5,6 +5,7 @@
  * and presign + POST latency to a local receiver.
  */
 import { buildSync } from 'esbuild';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,6 +38,18 @@ type Handler = (event: DeliveryRequest) => Promise<DeliveryResult | { StatusCode
 /** Prints the milliseconds `require` of the file takes in this fresh process. */
 const LOAD_SCRIPT = `const { performance } = require('perf_hooks'); const t = performance.now(); require(process.argv[1]); process.stdout.write(String(performance.now() - t));`;
 
+/**
+ * Prints the milliseconds from `require` of the file to the end of its first delivery in this fresh process: the
+ * module load, the clients made on first use, the first credential resolution and every request of a first delivery
+ * (ours: AssumeRole, GetSecretValue, the POST; the minimal bundle: the POST).
+ */
+const FIRST_DELIVERY_SCRIPT = `const { performance } = require('perf_hooks'); const t = performance.now();
+const { handler } = require(process.argv[1]); console.log = () => undefined;
+handler(JSON.parse(process.argv[2])).then((r) => {
+  if (r.StatusCode !== 204) throw new Error('first delivery got ' + r.StatusCode);
+  process.stdout.write(String(performance.now() - t));
+});`;
+
 /** Bundles the SDK baseline with the callbacker's own esbuild options. */
 function buildMinimalBundle(root: string, directory: string): string {
   const options = callbackerBuildOptions(path.join(root, 'bench', 'fixtures', 'minimal-sdk-callbacker.ts'), root, 'bench/0');
@@ -56,6 +69,26 @@ function coldLoads(files: readonly string[], runs: number, root: string): number
   const samples = files.map((): number[] => []);
   for (let i = 0; i < runs; i += 1) {
     files.forEach((file, index) => samples[index].push(Number(runNode(['-e', LOAD_SCRIPT, file], { cwd: root, env: loadEnv() }))));
+  }
+  return samples;
+}
+
+/**
+ * Median time to the end of the first delivery over `runs` fresh processes per bundle, interleaved. The child is
+ * spawned asynchronously: the local services it calls answer from this process's event loop.
+ */
+async function coldDeliveries(files: readonly string[], runs: number, services: Services, root: string): Promise<number[][]> {
+  const samples = files.map((): number[] => []);
+  const event = JSON.stringify(succeededEvent({ callbackUrl: services.receiver.url(), outputLocation: `s3://results/${RESULT_KEY}` }));
+  for (let i = 0; i < runs; i += 1) {
+    for (const [index, file] of files.entries()) {
+      const stdout = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['-e', FIRST_DELIVERY_SCRIPT, file, event], { cwd: root, env: handlerEnv(services) }, (error, out, err) =>
+          error ? reject(new Error(`${file}: ${error.message}\n${err}`)) : resolve(out),
+        );
+      });
+      samples[index].push(Number(stdout));
+    }
   }
   return samples;
 }
@@ -144,6 +177,7 @@ export async function callbackerSection(options: BenchOptions): Promise<SectionR
     const [oursBytes, minimalBytes] = [fs.readFileSync(ours), fs.readFileSync(minimal)];
     const runs = options.smoke ? 2 : 15;
     const [oursLoads, minimalLoads] = coldLoads([ours, minimal], runs, root);
+    const [oursFirst, minimalFirst] = await coldDeliveries([ours, minimal], runs, services, root);
     const calls = options.smoke ? 20 : 1000;
     const stsBefore = services.sts.requests.length;
     const oursLatency = await invocationLatencies(ours, services, calls);
@@ -156,7 +190,10 @@ export async function callbackerSection(options: BenchOptions): Promise<SectionR
         'function\'s own credentials, then a fetch POST; no role, no signing, no SSRF checks), built in the run with the callbacker\'s own ' +
         'esbuild options (module-first `mainFields`, minified, node22). Sizes in KB of 1000 bytes; both zips are made by the package\'s own zipper ' +
         `(scripts/callbacker-zip.ts: fflate, level 9). Load: \`require\` of the bundle in a fresh \`node\` process, median of ${runs} interleaved runs; the target ` +
-        `is ${LOAD_TARGET_RATIO}x the minimal bundle's median. Latency: ${calls} sequential invocations in one process after one unmeasured ` +
+        `is ${LOAD_TARGET_RATIO}x the minimal bundle's median. Both make their SDK clients on first use, so a load is code only. Cold start: ` +
+        '`require` and then one delivery in a fresh `node` process, the same number of interleaved runs, against the local services below: ' +
+        'the clients, the first credential resolution and each request of a first delivery (ours: AssumeRole, GetSecretValue and the POST; ' +
+        `the minimal bundle's: the POST). Latency: ${calls} sequential invocations in one process after one unmeasured ` +
         'warm-up, against @20minutes/s3rver, a local STS that caps sessions at one hour as role chaining does, a local Secrets Manager and a ' +
         'local receiver on 127.0.0.1 (presigner role and signing on, as deployed); the last URL must download. A delivery more than about a ' +
         'second after its sandbox last assumed the presigner role assumes it again (a shorter URL than a fresh session would give is never ' +
@@ -172,6 +209,13 @@ export async function callbackerSection(options: BenchOptions): Promise<SectionR
           baseline: median(minimalLoads),
           target: LOAD_TARGET_RATIO * median(minimalLoads),
           note: `target ${LOAD_TARGET_RATIO}x the minimal bundle`,
+        }),
+        row({
+          metric: 'cold start: load + first delivery',
+          unit: 'ms',
+          ours: median(oursFirst),
+          baseline: median(minimalFirst),
+          note: 'ours makes two more requests (AssumeRole, GetSecretValue)',
         }),
         row({ metric: 'presign + POST latency p50', unit: 'ms', ours: percentile(oursLatency, 50), baseline: percentile(minimalLatency, 50), target: P50_TARGET_MS }),
         row({ metric: 'presign + POST latency p99', unit: 'ms', ours: percentile(oursLatency, 99), baseline: percentile(minimalLatency, 99) }),
