@@ -26,28 +26,22 @@ export const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 5_000
  */
 const S3_OPTIONS: S3ClientConfig = { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
 
-let sts: STSClient | undefined;
-let secretsManager: SecretsManagerClient | undefined;
-let ownS3: S3Client | undefined;
-let presignerS3: S3Client | undefined;
-
-// Every client is made on first use and then kept for the sandbox's life: a sandbox builds only the clients its
-// configuration calls for (STS and the presigner client with a presigner role, the own-credentials S3 client
-// without one), and the query API function's bundle leaves out the ones it never calls.
+// Clients are made once per sandbox, at module scope, so the init phase builds them and every invocation reuses them
+// (https://docs.aws.amazon.com/lambda/latest/dg/best-practices.html). `@__PURE__` lets the bundler drop a client
+// that a bundle never uses (the query API function's bundle reads no secret).
 
 /** Assumes the presigner role, with the function's own credentials. */
-export function stsClient(): STSClient {
-  sts ??= new STSClient({ requestHandler: REQUEST_HANDLER });
-  return sts;
-}
+export const stsClient = /* @__PURE__ */ new STSClient({ requestHandler: REQUEST_HANDLER });
 
 /** Reads the webhook signing secret, with the function's own credentials. */
-export function secretsManagerClient(): SecretsManagerClient {
-  secretsManager ??= new SecretsManagerClient({ requestHandler: REQUEST_HANDLER });
-  return secretsManager;
-}
+export const secretsManagerClient = /* @__PURE__ */ new SecretsManagerClient({ requestHandler: REQUEST_HANDLER });
 
-/** Presigns with the function's own credentials: only when no presigner role is configured. */
+let ownS3: S3Client | undefined;
+
+/**
+ * Presigns with the function's own credentials: only a deployment without a presigner role does, so this client is
+ * made on its first use rather than in the init phase of every sandbox.
+ */
 export function ownS3Client(): S3Client {
   ownS3 ??= new S3Client(S3_OPTIONS);
   return ownS3;
@@ -57,16 +51,13 @@ export function ownS3Client(): S3Client {
 let presignerCredentials: SessionCredentials | undefined;
 
 /** Presigns with the presigner role's session that presign.ts chose (see {@link usePresignerCredentials}). */
-export function presignerS3Client(): S3Client {
-  presignerS3 ??= new S3Client({
-    ...S3_OPTIONS,
-    credentials: async () => {
-      if (presignerCredentials === undefined) throw new Error('No presigner role session has been assumed yet');
-      return presignerCredentials;
-    },
-  });
-  return presignerS3;
-}
+export const presignerS3Client = /* @__PURE__ */ new S3Client({
+  ...S3_OPTIONS,
+  credentials: async () => {
+    if (presignerCredentials === undefined) throw new Error('No presigner role session has been assumed yet');
+    return presignerCredentials;
+  },
+});
 
 /**
  * Makes presignerS3Client sign with `credentials` from now on. The SDK memoizes a client's credentials until
@@ -76,5 +67,5 @@ export function presignerS3Client(): S3Client {
 export async function usePresignerCredentials(credentials: SessionCredentials): Promise<void> {
   if (credentials === presignerCredentials) return;
   presignerCredentials = credentials;
-  await presignerS3Client().config.credentials({ forceRefresh: true });
+  await presignerS3Client.config.credentials({ forceRefresh: true });
 }

@@ -19,7 +19,7 @@ import type { S3Location } from './s3-location';
 
 /** sts:AssumeRole with the function's own credentials. https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html */
 export const assumeRoleWithSts: AssumeRoleFunction = async (roleArn, durationSeconds) => {
-  const { Credentials: c } = await stsClient().send(
+  const { Credentials: c } = await stsClient.send(
     new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: durationSeconds }),
   );
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !(c.Expiration instanceof Date) || Number.isNaN(c.Expiration.getTime())) {
@@ -40,7 +40,7 @@ const presignerSessions = new PresignerSessionCache(assumeRoleWithSts);
  * @throws PresignFailedError when no credentials can be had, they expire within a second, or signing fails
  */
 export async function presignResult(location: S3Location, requestedSeconds: number, roleArn: string | undefined): Promise<PresignedResult> {
-  const client = roleArn === undefined ? ownS3Client() : presignerS3Client();
+  const client = roleArn === undefined ? ownS3Client() : presignerS3Client;
   if (roleArn !== undefined) await usePresignerCredentials(await presignerSessions.credentialsFor(roleArn, requestedSeconds));
   let credentials: SigningCredentials;
   try {

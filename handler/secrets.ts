@@ -22,7 +22,7 @@ export async function getSigners(secretArn: string, now: number = Date.now()): P
   if (cached !== undefined && cached.secretArn === secretArn && now - cached.fetchedAt < SECRET_CACHE_MILLIS) return cached.signers;
   let secretString: string | undefined;
   try {
-    ({ SecretString: secretString } = await secretsManagerClient().send(new GetSecretValueCommand({ SecretId: secretArn })));
+    ({ SecretString: secretString } = await secretsManagerClient.send(new GetSecretValueCommand({ SecretId: secretArn })));
   } catch (error) {
     const name = error instanceof Error ? error.name : 'unknown error';
     throw new SigningSecretUnavailableError(`secretsmanager:GetSecretValue of ${secretArn} failed with ${name}`, { cause: error });
