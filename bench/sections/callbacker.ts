@@ -40,8 +40,8 @@ const LOAD_SCRIPT = `const { performance } = require('perf_hooks'); const t = pe
 
 /**
  * Prints the milliseconds from `require` of the file to the end of its first delivery in this fresh process: the
- * module load, the clients made on first use, the first credential resolution and every request of a first delivery
- * (ours: AssumeRole, GetSecretValue, the POST; the minimal bundle: the POST).
+ * module load (the clients with it), the first credential resolution and every request of a first delivery (ours:
+ * AssumeRole, GetSecretValue, the POST; the minimal bundle: the POST).
  */
 const FIRST_DELIVERY_SCRIPT = `const { performance } = require('perf_hooks'); const t = performance.now();
 const { handler } = require(process.argv[1]); console.log = () => undefined;
@@ -190,9 +190,9 @@ export async function callbackerSection(options: BenchOptions): Promise<SectionR
         'function\'s own credentials, then a fetch POST; no role, no signing, no SSRF checks), built in the run with the callbacker\'s own ' +
         'esbuild options (module-first `mainFields`, minified, node22). Sizes in KB of 1000 bytes; both zips are made by the package\'s own zipper ' +
         `(scripts/callbacker-zip.ts: fflate, level 9). Load: \`require\` of the bundle in a fresh \`node\` process, median of ${runs} interleaved runs; the target ` +
-        `is ${LOAD_TARGET_RATIO}x the minimal bundle's median. Both make their SDK clients on first use, so a load is code only. Cold start: ` +
+        `is ${LOAD_TARGET_RATIO}x the minimal bundle's median. Both build the SDK clients they use at module scope, so a load includes them (ours: STS, Secrets Manager and the presigner's S3 client; the minimal bundle: its S3 client). Cold start: ` +
         '`require` and then one delivery in a fresh `node` process, the same number of interleaved runs, against the local services below: ' +
-        'the clients, the first credential resolution and each request of a first delivery (ours: AssumeRole, GetSecretValue and the POST; ' +
+        'the first credential resolution and each request of a first delivery (ours: AssumeRole, GetSecretValue and the POST; ' +
         `the minimal bundle's: the POST). Latency: ${calls} sequential invocations in one process after one unmeasured ` +
         'warm-up, against @20minutes/s3rver, a local STS that caps sessions at one hour as role chaining does, a local Secrets Manager and a ' +
         'local receiver on 127.0.0.1 (presigner role and signing on, as deployed); the last URL must download. A delivery more than about a ' +
